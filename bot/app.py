@@ -1,0 +1,145 @@
+"""Composition root: the only place that wires the database, the knowledge base, the handlers,
+the WeChat client and (in demo mode) the sandbox into one aiohttp application."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import aiohttp
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db.migrate import current_revision, head_revision
+from bot.db.session import create_engine, create_sessionmaker
+from bot.demo import SANDBOX_PREFIX
+from bot.journal import Journal
+from bot.knowledge_service import KnowledgeHolder, KnowledgeView
+from bot.responder import Responder
+from bot.routing import build_dispatcher
+from bot.services import AppServices
+from bot.wechat.client import WechatClient
+from bot.wechat.crypto import MessageCrypto
+from bot.wechat.webhook import Webhook
+from sandbox.api import PLATFORM_KEY, SandboxPlatform, create_api_app, sent
+
+log = logging.getLogger("pufa.app")
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+HOLDER = web.AppKey("knowledge", KnowledgeHolder)
+SERVICES = web.AppKey("services", AppServices)
+HTTP = web.AppKey("http", aiohttp.ClientSession)
+WECHAT = web.AppKey("wechat_client", WechatClient)
+RESPONDER = web.AppKey("responder", Responder)
+WEBHOOK = web.AppKey("webhook", Webhook)
+PREBUILT = web.AppKey("prebuilt_knowledge", KnowledgeView)
+
+
+class SchemaMissing(RuntimeError):
+    pass
+
+
+async def database_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    engine = create_engine(settings.database.url, echo=settings.database.echo,
+                           busy_timeout=settings.database.busy_timeout)
+    current = await current_revision(engine)
+    if current != head_revision():
+        await engine.dispose()
+        raise SchemaMissing(
+            f"数据库结构不是最新（当前 {current or '未初始化'}），请先运行：pufa db upgrade"
+        )
+    app[ENGINE] = engine
+    app[SESSIONS] = create_sessionmaker(engine)
+    yield
+    await engine.dispose()
+
+
+async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
+    holder = KnowledgeHolder(app[SETTINGS], app[SESSIONS])
+    prebuilt = app.get(PREBUILT)
+    if prebuilt is not None:
+        holder.use(prebuilt)
+    else:
+        await holder.load()
+    app[HOLDER] = holder
+    app[SERVICES] = AppServices(app[SETTINGS], holder)
+    yield
+    holder.close()
+
+
+async def http_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    session = aiohttp.ClientSession(trust_env=False)
+    app[HTTP] = session
+    if settings.wechat.appid and settings.wechat.appsecret:
+        app[WECHAT] = WechatClient(
+            session, appid=settings.wechat.appid, secret=settings.wechat.appsecret.reveal(),
+            api_base=settings.wechat.api_base, timeout=settings.wechat.api_timeout,
+        )
+    yield
+    await session.close()
+
+
+async def responder_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    w = settings.wechat
+    journal = Journal(app[SESSIONS], account=w.appid or "default",
+                      salt=settings.privacy.openid_salt.reveal() or w.token.reveal())
+    responder = Responder(
+        journal, build_dispatcher(), app[SERVICES], budget=settings.server.reply_budget,
+        memory=timedelta(minutes=settings.conversation.memory_minutes), late_sender=app.get(WECHAT),
+    )
+    crypto = MessageCrypto(w.aes_key.reveal(), w.appid, w.previous_aes_key.reveal()) if w.safe_mode else None
+    app[RESPONDER] = responder
+    app[WEBHOOK] = Webhook(
+        token=w.token.reveal(), crypto=crypto, respond=responder.respond,
+        body_limit=settings.server.body_limit, read_timeout=settings.server.read_timeout,
+        timestamp_window=w.timestamp_window,
+    )
+    yield
+    await responder.drain()
+
+
+async def wechat_get(request: web.Request) -> web.StreamResponse:
+    return await request.app[WEBHOOK].get(request)
+
+
+async def wechat_post(request: web.Request) -> web.StreamResponse:
+    return await request.app[WEBHOOK].post(request)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok", "demo": request.app[SETTINGS].demo_mode})
+
+
+def create_app(
+    settings: Settings,
+    *,
+    platform: SandboxPlatform | None = None,
+    knowledge: KnowledgeView | None = None,
+) -> web.Application:
+    """Build the application; ``settings`` must already have demo credentials applied.
+
+    ``knowledge`` lets tests and benchmarks share one prebuilt knowledge base between apps.
+    """
+    app = web.Application(client_max_size=settings.server.body_limit)
+    app[SETTINGS] = settings
+    if knowledge is not None:
+        app[PREBUILT] = knowledge
+    for ctx in (database_ctx, knowledge_ctx, http_ctx, responder_ctx):
+        app.cleanup_ctx.append(ctx)
+    app.router.add_get("/wechat", wechat_get)
+    app.router.add_post("/wechat", wechat_post)
+    app.router.add_get("/healthz", healthz)
+    if settings.demo_mode:
+        platform = platform or SandboxPlatform(settings.wechat.appid, settings.wechat.appsecret.reveal())
+        api = create_api_app(platform)
+        app.add_subapp(SANDBOX_PREFIX, api)
+        app[PLATFORM_KEY] = platform
+        app.router.add_get("/sandbox/api/sent", sent)
+    return app

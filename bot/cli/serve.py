@@ -1,0 +1,33 @@
+"""``pufa serve``: run the webhook (and, in demo mode, the sandbox) until interrupted."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from aiohttp import web
+
+from bot import logs
+from bot.app import SchemaMissing, create_app
+from bot.cli.common import settings_from
+from bot.demo import banner
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="运行服务 (webhook)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from(args)
+    logs.setup(settings.logging.level)
+    if settings.demo_mode:
+        print(banner(settings), flush=True)
+    app = create_app(settings)
+    try:
+        web.run_app(app, host=settings.server.host, port=settings.server.port,
+                    access_log_class=logs.AccessLogger, print=lambda m: print(m, flush=True))
+    except SchemaMissing as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    return 0

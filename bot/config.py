@@ -1,0 +1,346 @@
+"""Typed settings: one TOML file plus ``PUFA_*`` environment overrides.
+
+Precedence (lowest first): built-in defaults, the TOML file (``--config PATH`` or ``PUFA_CONFIG``),
+environment variables. Every field ``section.key`` can be overridden by ``PUFA_SECTION_KEY``; a few
+short names are public contracts and documented in the README (``PUFA_HOST``, ``PUFA_PORT``,
+``PUFA_DATABASE_URL``, ``PUFA_WECHAT_*``).
+
+Secrets are wrapped in :class:`Secret` so that ``repr()``, logs and tracebacks never show them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import string
+import tomllib
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+OFFICIAL_API_BASE = "https://api.weixin.qq.com"
+
+
+class ConfigError(ValueError):
+    """The configuration is wrong; the message says which setting and why, in plain words."""
+
+
+class Secret:
+    """A string that refuses to show itself in ``repr``/``str`` (logs, tracebacks, debuggers)."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and secrets.compare_digest(self._value, other._value)
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True)
+class ServerSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    # Public base URL staff use to reach the admin pages; only used in messages and links.
+    public_url: str = ""
+    # Real WeChat messages are a few KB; anything bigger is refused before it is read.
+    body_limit: int = 64 * 1024
+    # Seconds a client gets to send its whole body (slowloris guard).
+    read_timeout: float = 5.0
+    # WeChat waits 5 s; past this budget we answer "success" and deliver late via the API.
+    reply_budget: float = 4.0
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = "sqlite+aiosqlite:///data/pufa.db"
+    echo: bool = False
+    # Seconds a SQLite writer waits for the lock before failing.
+    busy_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class WechatSettings:
+    token: Secret = field(default_factory=lambda: Secret(""))
+    appid: str = ""
+    appsecret: Secret = field(default_factory=lambda: Secret(""))
+    aes_key: Secret = field(default_factory=lambda: Secret(""))
+    # Kept for a while after a key change so in-flight messages still decrypt.
+    previous_aes_key: Secret = field(default_factory=lambda: Secret(""))
+    api_base: str = OFFICIAL_API_BASE
+    account_type: str = "subscription"  # subscription (订阅号) | service (服务号)
+    timestamp_window: int = 300
+    api_timeout: float = 10.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.token) and bool(self.appid)
+
+    @property
+    def safe_mode(self) -> bool:
+        return bool(self.aes_key)
+
+
+@dataclass(frozen=True)
+class Contact:
+    key: str
+    name: str
+    phone: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class TownSettings:
+    name: str = "本镇"
+    office: str = "镇司法所"
+    account_name: str = "普法助手"
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    retention_days: int = 180
+    # Salt for hashing openids in logs and the message log.
+    openid_salt: Secret = field(default_factory=lambda: Secret(""))
+
+
+@dataclass(frozen=True)
+class KnowledgeSettings:
+    # Empty means the copies bundled with the package.
+    entries_dir: str = ""
+    laws_dir: str = ""
+    cache_dir: str = "data/cache"
+
+
+@dataclass(frozen=True)
+class ConversationSettings:
+    # How long "继续", digits and "原文" refer to the last answer.
+    memory_minutes: int = 30
+    page_chars: int = 600
+
+
+@dataclass(frozen=True)
+class DemoSettings:
+    # auto: demo mode when no WeChat account is configured; on/off force it.
+    mode: str = "auto"
+    state_file: str = "data/demo.toml"
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: str = "INFO"
+
+
+DEFAULT_CONTACTS: tuple[Contact, ...] = (
+    Contact("hotline", "12348公共法律服务热线", "12348"),
+    Contact("sifasuo", "镇司法所", ""),
+    Contact("legal_aid", "法律援助中心", "12348"),
+    Contact("mediation", "村（社区）人民调解委员会", ""),
+    Contact("police", "报警电话", "110"),
+    Contact("antifraud", "反诈专线", "96110"),
+    Contact("consumer", "市场监管投诉举报热线", "12315"),
+    Contact("labor", "人社服务热线（劳动保障监察）", "12333"),
+    Contact("women", "妇女维权热线", "12338"),
+    Contact("petition", "镇信访办", ""),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    server: ServerSettings = field(default_factory=ServerSettings)
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    wechat: WechatSettings = field(default_factory=WechatSettings)
+    town: TownSettings = field(default_factory=TownSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
+    conversation: ConversationSettings = field(default_factory=ConversationSettings)
+    demo: DemoSettings = field(default_factory=DemoSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    contacts: tuple[Contact, ...] = DEFAULT_CONTACTS
+    source: str = ""  # where the file came from, for messages
+
+    @property
+    def demo_mode(self) -> bool:
+        if self.demo.mode == "on":
+            return True
+        if self.demo.mode == "off":
+            return False
+        return not self.wechat.configured
+
+    def contact(self, key: str) -> Contact | None:
+        for c in self.contacts:
+            if c.key == key:
+                return c
+        return None
+
+
+# Short public names kept for compatibility with the issue's contract.
+ENV_ALIASES: dict[str, tuple[str, str]] = {
+    "PUFA_HOST": ("server", "host"),
+    "PUFA_PORT": ("server", "port"),
+}
+
+SECTION_TYPES: dict[str, type] = {
+    "server": ServerSettings,
+    "database": DatabaseSettings,
+    "wechat": WechatSettings,
+    "town": TownSettings,
+    "privacy": PrivacySettings,
+    "knowledge": KnowledgeSettings,
+    "conversation": ConversationSettings,
+    "demo": DemoSettings,
+    "logging": LoggingSettings,
+}
+
+
+def _coerce(section: str, key: str, raw: Any, hint: Any) -> Any:
+    name = f"{section}.{key}"
+    if hint is Secret or hint == "Secret":
+        if not isinstance(raw, str):
+            raise ConfigError(f"配置项 {name} 应为字符串")
+        return Secret(raw)
+    if hint is bool:
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in {"1", "true", "yes", "on"}:
+            return True
+        if isinstance(raw, str) and raw.lower() in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"配置项 {name} 应为 true 或 false，实际为 {raw!r}")
+    if hint is int:
+        try:
+            if isinstance(raw, bool):
+                raise ValueError
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"配置项 {name} 应为整数，实际为 {raw!r}") from None
+    if hint is float:
+        try:
+            return float(raw)
+        except (TypeError, ValueError):
+            raise ConfigError(f"配置项 {name} 应为数字，实际为 {raw!r}") from None
+    if hint is str:
+        if not isinstance(raw, str):
+            raise ConfigError(f"配置项 {name} 应为字符串，实际为 {raw!r}")
+        return raw
+    return raw
+
+
+def _build_section(section: str, cls: type, values: Mapping[str, Any]) -> Any:
+    hints = typing.get_type_hints(cls, {"Secret": Secret})
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = set(values) - known
+    if unknown:
+        raise ConfigError(f"[{section}] 中有未知的配置项：{', '.join(sorted(unknown))}")
+    kwargs = {k: _coerce(section, k, v, hints[k]) for k, v in values.items()}
+    return cls(**kwargs)
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for name, value in env.items():
+        if not name.startswith("PUFA_") or name == "PUFA_CONFIG":
+            continue
+        if name in ENV_ALIASES:
+            section, key = ENV_ALIASES[name]
+            out.setdefault(section, {})[key] = value
+            continue
+        rest = name[len("PUFA_") :].lower()
+        for section, cls in SECTION_TYPES.items():
+            prefix = section + "_"
+            if rest.startswith(prefix):
+                key = rest[len(prefix) :]
+                if key in {f.name for f in dataclasses.fields(cls)}:
+                    out.setdefault(section, {})[key] = value
+                break
+    return out
+
+
+def _contacts(raw: Any) -> tuple[Contact, ...]:
+    if raw is None:
+        return DEFAULT_CONTACTS
+    if not isinstance(raw, list):
+        raise ConfigError("[[contacts]] 应为表格数组")
+    by_key = {c.key: c for c in DEFAULT_CONTACTS}
+    for i, item in enumerate(raw, 1):
+        if not isinstance(item, dict) or not isinstance(item.get("key"), str):
+            raise ConfigError(f"第 {i} 个 [[contacts]] 缺少 key")
+        try:
+            by_key[item["key"]] = Contact(**{k: str(v) for k, v in item.items()})
+        except TypeError as exc:
+            raise ConfigError(f"[[contacts]] {item['key']}: {exc}") from None
+    return tuple(by_key.values())
+
+
+def load_settings(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Settings:
+    """Read the TOML file (if any) and apply environment overrides."""
+    env = os.environ if env is None else env
+    path = path or env.get("PUFA_CONFIG") or None
+    data: dict[str, Any] = {}
+    source = "(defaults)"
+    if path:
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"找不到配置文件 {p}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"配置文件 {p} 格式错误：{exc}") from None
+        source = str(p)
+    unknown = set(data) - set(SECTION_TYPES) - {"contacts"}
+    if unknown:
+        raise ConfigError(f"配置文件中有未知的段：{', '.join(sorted(unknown))}")
+    overrides = _env_overrides(env)
+    sections: dict[str, Any] = {}
+    for section, cls in SECTION_TYPES.items():
+        values = dict(data.get(section, {}))
+        if not isinstance(values, dict):
+            raise ConfigError(f"[{section}] 应为一个段")
+        values.update(overrides.get(section, {}))
+        sections[section] = _build_section(section, cls, values)
+    settings = Settings(**sections, contacts=_contacts(data.get("contacts")), source=source)
+    validate(settings)
+    return settings
+
+
+def validate(settings: Settings) -> None:
+    w = settings.wechat
+    if w.account_type not in {"subscription", "service"}:
+        raise ConfigError("wechat.account_type 只能是 subscription（订阅号）或 service（服务号）")
+    for name, key in (("aes_key", w.aes_key), ("previous_aes_key", w.previous_aes_key)):
+        value = key.reveal()
+        if value and (len(value) != 43 or any(c not in string.ascii_letters + string.digits for c in value)):
+            raise ConfigError(f"wechat.{name}（EncodingAESKey）应为 43 位字母和数字")
+    if not 1 <= settings.server.port <= 65535 and settings.server.port != 0:
+        raise ConfigError("server.port 应在 1 到 65535 之间")
+    if settings.server.body_limit < 1024:
+        raise ConfigError("server.body_limit 太小（至少 1024 字节）")
+    if not 0 < settings.server.reply_budget < 5:
+        raise ConfigError("server.reply_budget 应在 0 到 5 秒之间（微信只等 5 秒）")
+    if not settings.database.url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError("database.url 只支持 sqlite+aiosqlite:// 或 postgresql+asyncpg://")
+    if settings.demo.mode not in {"auto", "on", "off"}:
+        raise ConfigError("demo.mode 只能是 auto、on 或 off")
+    if settings.wechat.appid and not settings.wechat.token and settings.demo.mode != "on":
+        raise ConfigError("已配置 wechat.appid 但缺少 wechat.token（PUFA_WECHAT_TOKEN）")
+
+
+def replace(settings: Settings, **sections: Any) -> Settings:
+    """Return a copy with some sections replaced (``wechat=...``)."""
+    return dataclasses.replace(settings, **sections)

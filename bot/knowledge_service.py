@@ -1,0 +1,121 @@
+"""The knowledge base as the platform sees it: built off the event loop, swapped atomically.
+
+``knowledge/`` is pure and synchronous. Here it is loaded (entries from the database when they have
+been imported, else the bundled files), built in a worker thread, and replaced as a whole on
+reload, so answering never waits for a rebuild and never sees half an index.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db.models import KbEntry
+from knowledge.engine import KnowledgeBase, Match
+from knowledge.entries import Entry, entry_from_dict, load_entries
+from knowledge.laws import Article, LawCorpus
+from knowledge.tokenizer import Tokenizer
+
+log = logging.getLogger("pufa.knowledge")
+
+PACKAGE_DATA = Path(__file__).resolve().parent.parent / "knowledge" / "data"
+
+
+def entries_dir(settings: Settings) -> Path:
+    return Path(settings.knowledge.entries_dir) if settings.knowledge.entries_dir else PACKAGE_DATA / "entries"
+
+
+def laws_dir(settings: Settings) -> Path:
+    return Path(settings.knowledge.laws_dir) if settings.knowledge.laws_dir else PACKAGE_DATA / "laws"
+
+
+class KnowledgeView:
+    """One immutable build: the index and the law corpus behind it."""
+
+    def __init__(self, kb: KnowledgeBase, corpus: LawCorpus) -> None:
+        self.kb = kb
+        self.corpus = corpus
+
+    def match(self, text: str) -> Match:
+        return self.kb.match(text)
+
+    def topics(self) -> list[tuple[str, str, list[Entry]]]:
+        return list(self.kb.topics())
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self.kb.entry(entry_id)
+
+    def article(self, law: str, number: int) -> Article | None:
+        return self.corpus.get(law, number)
+
+
+def build_view(entries: list[Entry], corpus: LawCorpus, cache_dir: str) -> KnowledgeView:
+    tokenizer = Tokenizer(cache_dir=cache_dir)
+    return KnowledgeView(KnowledgeBase.build(entries, corpus, tokenizer=tokenizer), corpus)
+
+
+async def entries_from_db(sessions: async_sessionmaker[AsyncSession]) -> list[Entry]:
+    async with sessions() as session:
+        rows = (await session.execute(select(KbEntry))).scalars().all()
+    return [entry_from_dict(row_to_dict(r)) for r in rows]
+
+
+def row_to_dict(row: KbEntry) -> dict[str, Any]:
+    return {
+        "id": row.id, "topic_key": row.topic_key, "topic": row.topic, "question": row.question,
+        "similar": list(row.similar), "keywords": list(row.keywords), "answer": row.answer,
+        "citations": list(row.citations), "tags": list(row.tags), "contacts": list(row.contacts),
+        "status": row.status, "reviewed": row.reviewed,
+    }
+
+
+class KnowledgeHolder:
+    def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession] | None) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        # One thread: answering is CPU-bound, so more threads only fight over the GIL.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pufa-kb")
+        self._view: KnowledgeView | None = None
+        self._corpus: LawCorpus | None = None
+
+    @property
+    def current(self) -> KnowledgeView:
+        if self._view is None:
+            raise RuntimeError("knowledge base not loaded yet")
+        return self._view
+
+    def use(self, view: KnowledgeView) -> None:
+        self._view = view
+        self._corpus = view.corpus
+
+    async def load(self) -> KnowledgeView:
+        loop = asyncio.get_running_loop()
+        entries: list[Entry] = []
+        if self.sessions is not None:
+            entries = await entries_from_db(self.sessions)
+        if not entries:
+            entries = await loop.run_in_executor(None, load_entries, entries_dir(self.settings))
+            log.info("knowledge base: %d entries from the bundled files", len(entries))
+        if self._corpus is None:
+            self._corpus = await loop.run_in_executor(None, LawCorpus.load, laws_dir(self.settings))
+        # Built outside the answering thread, so answers continue from the old view meanwhile.
+        view = await loop.run_in_executor(
+            None, build_view, entries, self._corpus, self.settings.knowledge.cache_dir
+        )
+        view.match("你好")  # warm-up: jieba loads its dictionary on first use
+        self._view = view
+        return view
+
+    async def match(self, text: str) -> Match:
+        view = self.current
+        return await asyncio.get_running_loop().run_in_executor(self.executor, view.match, text)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)

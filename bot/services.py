@@ -1,0 +1,30 @@
+"""The services handlers may use, wired once per application."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.config import Settings
+from bot.knowledge_service import KnowledgeHolder, KnowledgeView
+
+MassResultHook = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass
+class AppServices:
+    settings: Settings
+    holder: KnowledgeHolder
+    mass_result_hooks: list[MassResultHook] = field(default_factory=list)
+
+    @property
+    def knowledge(self) -> KnowledgeView:
+        return self.holder.current
+
+    async def match(self, text: str) -> Any:
+        return await self.holder.match(text)
+
+    async def on_mass_result(self, fields: dict[str, Any]) -> None:
+        for hook in self.mass_result_hooks:
+            await hook(fields)

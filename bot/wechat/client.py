@@ -1,0 +1,111 @@
+"""A thin async client for the few official-account API calls pufa makes.
+
+Tokens come from ``/cgi-bin/stable_token``, which does not rotate on repeated calls: several pufa
+processes can each fetch it without invalidating one another (``/cgi-bin/token`` would), so no
+cross-process refresh lock is needed. URLs carrying ``access_token`` are never logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+log = logging.getLogger("pufa.wechat.client")
+
+TOKEN_ERRORS = {40001, 40014, 42001}
+# Refresh a little early so a token never expires mid-call.
+TOKEN_MARGIN = 300
+
+
+class WechatApiError(RuntimeError):
+    def __init__(self, errcode: int, errmsg: str, payload: dict[str, Any] | None = None) -> None:
+        super().__init__(f"WeChat API error {errcode}: {errmsg}")
+        self.errcode = errcode
+        self.errmsg = errmsg
+        self.payload = payload or {}
+
+
+class WechatTransportError(RuntimeError):
+    """Timeout, connection failure or a non-JSON/5xx answer: retryable with the same idempotency key."""
+
+
+@dataclass
+class _Token:
+    value: str
+    expires_at: float
+
+
+class WechatClient:
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        *,
+        appid: str,
+        secret: str,
+        api_base: str,
+        timeout: float = 10.0,
+    ) -> None:
+        self.session = session
+        self.appid = appid
+        self._secret = secret
+        self.api_base = api_base.rstrip("/")
+        self.timeout = aiohttp.ClientTimeout(total=timeout)
+        self._token: _Token | None = None
+        self._lock = asyncio.Lock()
+
+    async def access_token(self, force: bool = False) -> str:
+        async with self._lock:
+            now = time.monotonic()
+            if not force and self._token and self._token.expires_at > now:
+                return self._token.value
+            data = await self._post_json(
+                "/cgi-bin/stable_token",
+                {"grant_type": "client_credential", "appid": self.appid, "secret": self._secret,
+                 "force_refresh": force},
+                token=None,
+            )
+            value = str(data["access_token"])
+            ttl = int(data.get("expires_in", 7200))
+            self._token = _Token(value, now + max(60, ttl - TOKEN_MARGIN))
+            return value
+
+    async def call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """POST with the access token; on an invalid/expired token refresh once and retry once."""
+        token = await self.access_token()
+        try:
+            return await self._post_json(path, payload, token=token)
+        except WechatApiError as exc:
+            if exc.errcode not in TOKEN_ERRORS:
+                raise
+            token = await self.access_token(force=True)
+            return await self._post_json(path, payload, token=token)
+
+    async def _post_json(self, path: str, payload: dict[str, Any], token: str | None) -> dict[str, Any]:
+        params = {"access_token": token} if token else None
+        try:
+            async with self.session.post(
+                self.api_base + path, json=payload, params=params, timeout=self.timeout
+            ) as resp:
+                if resp.status >= 500:
+                    raise WechatTransportError(f"{path}: HTTP {resp.status}")
+                data = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise WechatTransportError(f"{path}: {type(exc).__name__}") from None
+        if not isinstance(data, dict):
+            raise WechatTransportError(f"{path}: unexpected answer")
+        code = int(data.get("errcode", 0) or 0)
+        if code:
+            raise WechatApiError(code, str(data.get("errmsg", "")), data)
+        return data
+
+    async def send_text(self, openid: str, content: str) -> None:
+        """Customer-service message (客服消息): 5 within 48 h of the resident's last message."""
+        await self.call(
+            "/cgi-bin/message/custom/send",
+            {"touser": openid, "msgtype": "text", "text": {"content": content}},
+        )

@@ -1,0 +1,123 @@
+"""Turns knowledge-base results into the text a resident reads, with citations and next steps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from bot.config import Contact
+from bot.dispatch import CandidateOut, CitationOut, Context, Outcome
+from bot.wechat.replies import TextReply
+from handlers import texts
+from handlers.format import citation_text, citations_line, contacts_lines, split_pages
+
+DEFAULT_CONTACTS = ("hotline", "sifasuo")
+LAW_TIER_EXCERPT = 220
+
+
+def contacts_for(ctx: Context, keys: Sequence[str]) -> list[Contact]:
+    settings = ctx.services.settings
+    chosen: list[Contact] = []
+    for key in [*keys, *DEFAULT_CONTACTS]:
+        contact = settings.contact(key)
+        if contact is not None and contact not in chosen:
+            chosen.append(contact)
+    return chosen[:4]
+
+
+def paged(ctx: Context, full: str) -> TextReply:
+    """First page now; the rest is remembered for "继续"."""
+    pages = split_pages(full, ctx.services.settings.conversation.page_chars)
+    ctx.conversation.remember(pages=pages[1:])
+    if len(pages) > 1:
+        return TextReply(pages[0] + "\n" + texts.MORE_HINT)
+    return TextReply(pages[0] if pages else "")
+
+
+def with_urgent(urgent: str | None, body: str) -> str:
+    if urgent and urgent in texts.URGENT:
+        return texts.URGENT[urgent] + "\n\n" + body
+    return body
+
+
+def entry_outcome(ctx: Context, entry: Any, score: float, *, urgent: str | None = None,
+                  keywords: tuple[str, ...] = (), kind: str = "answered") -> Outcome:
+    cites = tuple(CitationOut(c.law, c.article) for c in entry.citations)
+    parts = [entry.answer.strip()]
+    if cites:
+        parts.append(citations_line((c.law, c.article) for c in cites))
+    parts.append(texts.NEXT_STEPS + "\n" + contacts_lines(contacts_for(ctx, entry.contacts)))
+    if cites:
+        parts.append(texts.ORIGINAL_HINT)
+        ctx.conversation.remember(citation=(cites[0].law, cites[0].article))
+    reply = paged(ctx, with_urgent(urgent, "\n\n".join(parts)))
+    return Outcome(reply=reply, kind=kind, tier="entry", entry_id=entry.id, score=score,
+                   citations=cites, keywords=keywords)
+
+
+def law_outcome(ctx: Context, match: Any) -> Outcome:
+    lines = [texts.LAW_TIER_HEADER]
+    for art in match.articles[:2]:
+        body = art.text if len(art.text) <= LAW_TIER_EXCERPT else art.text[:LAW_TIER_EXCERPT] + "……"
+        lines.append(f"{citation_text(art.law, art.number)}：{body}")
+    lines.append(texts.LAW_TIER_CAVEAT)
+    lines.append(texts.NEXT_STEPS + "\n" + contacts_lines(contacts_for(ctx, ())))
+    lines.append(texts.ORIGINAL_HINT)
+    cites = tuple(CitationOut(c.law, c.article) for c in match.citations)
+    if cites:
+        ctx.conversation.remember(citation=(cites[0].law, cites[0].article))
+    reply = paged(ctx, with_urgent(match.urgent, "\n\n".join(lines)))
+    return Outcome(reply=reply, kind="answered", tier="law", score=match.score, citations=cites,
+                   keywords=tuple(match.keywords))
+
+
+def choice_list(ctx: Context, header: str, items: Sequence[tuple[str, str]]) -> str:
+    """Numbered questions; the ids are remembered so that a digit picks one."""
+    ctx.conversation.remember(candidates=[entry_id for entry_id, _ in items])
+    lines = [header]
+    lines += [f"{i}. {question}" for i, (_, question) in enumerate(items, 1)]
+    lines.append(texts.CHOOSE_HINT)
+    return "\n".join(lines)
+
+
+def ambiguous_outcome(ctx: Context, match: Any) -> Outcome:
+    cands = tuple(CandidateOut(c.entry_id, c.question, c.score) for c in match.candidates[:3])
+    body = choice_list(ctx, texts.AMBIGUOUS, [(c.entry_id, c.question) for c in cands])
+    return Outcome(reply=TextReply(with_urgent(match.urgent, body)), kind="ambiguous", tier="entry",
+                   score=match.score, candidates=cands, keywords=tuple(match.keywords))
+
+
+def topic_menu(ctx: Context) -> str:
+    topics = ctx.services.knowledge.topics()
+    names = "、".join(name for _, name, _ in topics)
+    return f"{texts.MENU_HEADER}\n{names}\n{texts.MENU_FOOTER}" if names else texts.MENU_FOOTER
+
+
+def no_match_outcome(ctx: Context, match: Any) -> Outcome:
+    settings = ctx.services.settings
+    parts = [
+        texts.NO_MATCH.format(office=settings.town.office) + "\n" + contacts_lines(contacts_for(ctx, ())),
+        texts.NO_MATCH_TOPICS + "\n" + topic_menu(ctx),
+    ]
+    return Outcome(reply=TextReply(with_urgent(match.urgent, "\n\n".join(parts))), kind="no_match",
+                   tier="none", score=match.score, keywords=tuple(match.keywords))
+
+
+def match_outcome(ctx: Context, match: Any) -> Outcome:
+    if match.status == "answered" and match.tier == "entry" and match.entry is not None:
+        return entry_outcome(ctx, match.entry, match.score, urgent=match.urgent,
+                             keywords=tuple(match.keywords))
+    if match.status == "answered" and match.tier == "law":
+        return law_outcome(ctx, match)
+    if match.status == "ambiguous" and match.candidates:
+        return ambiguous_outcome(ctx, match)
+    return no_match_outcome(ctx, match)
+
+
+def topic_list_outcome(ctx: Context, topic_key: str) -> Outcome | None:
+    for key, name, entries in ctx.services.knowledge.topics():
+        if key == topic_key or name == topic_key:
+            items = [(e.id, e.question) for e in entries[:9]]
+            body = choice_list(ctx, texts.TOPIC_LIST.format(topic=name), items)
+            return Outcome(reply=TextReply(body), kind="command")
+    return None
