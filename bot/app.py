@@ -3,6 +3,8 @@ the WeChat client and (in demo mode) the sandbox into one aiohttp application.""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -12,6 +14,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.db.base import utcnow
 from bot.db.migrate import current_revision, head_revision
 from bot.db.session import create_engine, create_sessionmaker
 from bot.demo import SANDBOX_PREFIX
@@ -105,6 +108,32 @@ async def responder_ctx(app: web.Application) -> AsyncIterator[None]:
     await responder.drain()
 
 
+RETENTION_INTERVAL = 6 * 3600
+
+
+async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Purge message texts past the retention period, every few hours; idempotent across processes."""
+    settings = app[SETTINGS]
+    journal = app[RESPONDER].journal
+
+    async def loop() -> None:
+        while True:
+            cutoff = utcnow() - timedelta(days=settings.privacy.retention_days)
+            try:
+                purged = await journal.purge_texts(cutoff)
+                if purged:
+                    log.info("retention: purged the texts of %d messages", purged)
+            except Exception:
+                log.exception("retention purge failed")
+            await asyncio.sleep(RETENTION_INTERVAL)
+
+    task = asyncio.create_task(loop())
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def wechat_get(request: web.Request) -> web.StreamResponse:
     return await request.app[WEBHOOK].get(request)
 
@@ -131,7 +160,7 @@ def create_app(
     app[SETTINGS] = settings
     if knowledge is not None:
         app[PREBUILT] = knowledge
-    for ctx in (database_ctx, knowledge_ctx, http_ctx, responder_ctx):
+    for ctx in (database_ctx, knowledge_ctx, http_ctx, responder_ctx, retention_ctx):
         app.cleanup_ctx.append(ctx)
     app.router.add_get("/wechat", wechat_get)
     app.router.add_post("/wechat", wechat_post)

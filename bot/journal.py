@@ -25,6 +25,7 @@ from bot.dispatch import Conversation, Outcome
 from bot.wechat.messages import Inbound
 
 POLL_INTERVAL = 0.05
+PURGED = "（已超过保存期限，内容已清除）"
 
 
 def hash_openid(openid: str, salt: str) -> str:
@@ -196,6 +197,13 @@ class Journal:
                 .values(text=None, reply=None, reply_body=None)
             )
             await session.execute(delete(ResidentState).where(ResidentState.updated_at < older_than))
+            # Messages left for staff are casework, but the same retention applies to the text and
+            # to the raw openid kept for replying.
+            await session.execute(
+                update(StaffMessage)
+                .where(StaffMessage.created_at < older_than, StaffMessage.openid != "")
+                .values(text=PURGED, openid="")
+            )
         return int(getattr(result, "rowcount", 0) or 0)
 
 

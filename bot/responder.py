@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Protocol
 
-from bot.dispatch import Context, Conversation, Dispatcher, Outcome, Services
 from bot.db.base import utcnow
+from bot.dispatch import Context, Conversation, Dispatcher, Outcome, Services
 from bot.journal import Claim, Journal
 from bot.wechat import replies
 from bot.wechat.messages import Inbound

@@ -82,7 +82,7 @@ class Webhook:
     async def post(self, request: web.Request) -> web.StreamResponse:
         started = time.monotonic()
         try:
-            ts, nonce = self._verify_query(request)
+            _, nonce = self._verify_query(request)
             body = await self._read_body(request)
             msg, encrypted = self._decode(request, body)
         except Rejected as exc:

@@ -1,0 +1,201 @@
+"""Webhook throughput and latency: (a) bare aiohttp vs (b) `pufa serve` end to end, one run.
+
+Load comes from wrk in a second process on loopback. Each request is a signed plaintext text
+message with a unique MsgId (so every request takes the full path: verify, parse, dedup insert,
+answer, log, reply). Also measures cold start (process start -> first correct answer).
+
+    .venv/bin/python -m bench.webhook_bench [--duration 10] [--postgres URL]
+
+Writes the "## Webhook" section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from bench.report import write_section
+from bot.wechat import signature
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "benchtoken"
+APPID = "wxbench0000000001"
+QUESTIONS = ["老板欠我工钱不给咋办", "离婚了娃儿归哪个", "网上买的东西不想要了能退吗", "邻居家狗咬了我咋办",
+             "承包地被村里收回了", "你好"]
+
+LUA = r"""
+local counter = 0
+local questions = {%(questions)s}
+local template = "<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><FromUserName><![CDATA[oBench%%08d]]></FromUserName><CreateTime>%(ts)s</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[%%s]]></Content><MsgId>%%d</MsgId></xml>"
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+function init(args)
+  base = tid * 1000000000 + %(run)d * 100000000000
+end
+function request()
+  counter = counter + 1
+  local q = questions[(counter %% #questions) + 1]
+  local body = string.format(template, counter %% 5000, q, base + counter)
+  return wrk.format("POST", "%(path)s", {["Content-Type"] = "text/xml"}, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    subprocess.run(["apt-get", "update", "-qq"], check=True)
+    subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    return shutil.which("wrk") or "wrk"
+
+
+def signed_path() -> str:
+    ts, nonce = str(int(time.time())), "12345"
+    return f"/wechat?signature={signature.sign(TOKEN, ts, nonce)}&timestamp={ts}&nonce={nonce}"
+
+
+def wait_http(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"{url} did not come up")
+
+
+def first_answer(port: int) -> bool:
+    body = (
+        "<xml><ToUserName>gh</ToUserName><FromUserName>oCold</FromUserName><CreateTime>"
+        f"{int(time.time())}</CreateTime><MsgType>text</MsgType><Content>老板欠我工钱不给咋办</Content>"
+        f"<MsgId>{time.time_ns() % 10**15}</MsgId></xml>"
+    ).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{signed_path()}", data=body, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=5) as resp:
+            return "《" in resp.read().decode()
+    except OSError:
+        return False
+
+
+def run_wrk(wrk: str, port: int, connections: int, duration: int, run: int) -> dict[str, float]:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(LUA % {"questions": ",".join(f'"{q}"' for q in QUESTIONS), "ts": int(time.time()),
+                       "run": run, "path": signed_path()})
+        script = f.name
+    out = subprocess.run(
+        [wrk, "-t2", f"-c{connections}", f"-d{duration}s", "--latency", "-s", script,
+         f"http://127.0.0.1:{port}/wechat"],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    os.unlink(script)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+
+    def pct(p: str) -> float:
+        m = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out)
+        assert m, out
+        value, unit = float(m.group(1)), m.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "non2xx": float(errors.group(1)) if errors else 0}
+
+
+def start_pufa(port: int, db_url: str, workdir: Path) -> tuple[subprocess.Popen[bytes], float]:
+    env = {**os.environ, "PUFA_DATABASE_URL": db_url, "PUFA_PORT": str(port), "PUFA_WECHAT_TOKEN": TOKEN,
+           "PUFA_WECHAT_APPID": APPID, "PUFA_DEMO_MODE": "off", "PUFA_LOGGING_LEVEL": "WARNING",
+           "PUFA_KNOWLEDGE_CACHE_DIR": str(workdir / "cache"), "PUFA_PRIVACY_OPENID_SALT": "bench"}
+    pufa = str(Path(sys.executable).parent / "pufa")
+    subprocess.run([pufa, "db", "upgrade"], env=env, check=True, capture_output=True)
+    subprocess.run([pufa, "kb", "import"], env=env, check=True, capture_output=True)
+    started = time.monotonic()
+    proc = subprocess.Popen([pufa, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while not first_answer(port):
+        if proc.poll() is not None:
+            raise RuntimeError("pufa serve exited")
+        if time.monotonic() - started > 60:
+            raise RuntimeError("pufa serve did not answer")
+        time.sleep(0.02)
+    return proc, time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--postgres", default=os.environ.get("PUFA_BENCH_POSTGRES",
+                                                             "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+    wrk = ensure_wrk()
+    results: dict[str, dict[int, dict[str, float]]] = {}
+    cold: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        port = free_port()
+        bare = subprocess.Popen([sys.executable, "-m", "bench.bare_server", str(port)], cwd=ROOT)
+        wait_http(f"http://127.0.0.1:{port}/wechat")
+        results["a: bare aiohttp"] = {c: run_wrk(wrk, port, c, args.duration, 1 + i)
+                                      for i, c in enumerate((16, 64))}
+        bare.terminate()
+        bare.wait()
+        targets = [("b: pufa serve, SQLite", f"sqlite+aiosqlite:///{work / 'bench.db'}")]
+        if args.postgres:
+            targets.append(("b: pufa serve, PostgreSQL", args.postgres))
+        for run, (name, url) in enumerate(targets, 3):
+            if url.startswith("postgresql"):
+                subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc",
+                                "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"], check=True)
+            port = free_port()
+            proc, cold[name] = start_pufa(port, url, work)
+            try:
+                results[name] = {c: run_wrk(wrk, port, c, args.duration, run * 10 + i)
+                                 for i, c in enumerate((16, 64))}
+            finally:
+                proc.terminate()
+                proc.wait()
+    base = results["a: bare aiohttp"]
+    lines = [
+        f"Measured {dt.date.today().isoformat()} on {platform.node() or 'this machine'}: "
+        f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
+        f"{platform.platform()}. wrk -t2 (a second process on loopback, sharing the 2 cores), "
+        f"{args.duration} s per cell; each request a signed text message with a unique MsgId.",
+        "",
+        "| target | conns | req/s | p50 ms | p99 ms | non-2xx | ratio to (a) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, by_conn in results.items():
+        for c, r in by_conn.items():
+            lines.append(f"| {name} | {c} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+                         f"{r['non2xx']:.0f} | {r['rps'] / base[c]['rps']:.2f} |")
+    lines += ["", "Cold start (process start → first correct answer, knowledge base imported):", ""]
+    lines += [f"- {name}: {seconds:.2f} s" for name, seconds in cold.items()]
+    text = "\n".join(lines)
+    print(text)
+    write_section("Webhook", text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""A resident talking to the bot through the real webhook, as WeChat would deliver it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.config import Settings
+from bot.db.models import InboundMessage, StaffMessage
+from sandbox.api import SandboxPlatform
+from sandbox.inbound import FakeWeChat
+from tests.conftest import TEST_AES_KEY, TEST_APPID, TEST_TOKEN, Server, start_server
+
+RESIDENT = "oResident00000000000000000001"
+
+
+async def log_rows(engine: AsyncEngine) -> list[InboundMessage]:
+    async with engine.connect() as conn:
+        result = await conn.execute(select(InboundMessage).order_by(InboundMessage.id))
+        return list(result.mappings())  # type: ignore[arg-type]
+
+
+async def test_url_verification_returns_echostr_verbatim(wechat: FakeWeChat) -> None:
+    status, body = await wechat.verify_url("1234567890123456789<&>")
+    assert (status, body) == (200, "1234567890123456789<&>")
+
+
+async def test_wrong_token_cannot_verify(server: Server) -> None:
+    async with FakeWeChat(server.webhook, token="wrong", appid=TEST_APPID) as forged:
+        status, body = await forged.verify_url("abc")
+    assert status == 403 and "abc" not in body
+
+
+@pytest.mark.parametrize("mode", ["plain", "compat", "safe"])
+async def test_question_is_answered_with_citation_in_every_mode(server: Server, mode: str) -> None:
+    async with FakeWeChat(server.webhook, token=TEST_TOKEN, appid=TEST_APPID, aes_key=TEST_AES_KEY,
+                          mode=mode) as fake:
+        delivery = await fake.say(RESIDENT, "老板拖欠我工资不给咋办")
+    assert delivery.status == 200 and delivery.attempts == 1
+    assert delivery.reply is not None and delivery.reply["MsgType"] == "text"
+    assert delivery.reply["ToUserName"] == RESIDENT
+    assert "《" in delivery.text and "》第" in delivery.text
+    assert "法律依据" in delivery.text or "相关法律规定" in delivery.text
+
+
+async def test_voice_is_answered_like_text_and_empty_voice_asks_for_text(wechat: FakeWeChat) -> None:
+    spoken = await wechat.speak(RESIDENT, "老板欠我工钱不给")
+    typed = await wechat.say(RESIDENT, "老板欠我工钱不给")
+    assert spoken.text == typed.text and "《" in spoken.text
+    silent = await wechat.speak(RESIDENT, "")
+    assert "请发文字" in silent.text
+
+
+async def test_subscribe_welcomes_with_topic_menu_and_unsubscribe_is_recorded(
+    wechat: FakeWeChat, engine: AsyncEngine
+) -> None:
+    welcome = await wechat.trigger(RESIDENT, "subscribe")
+    assert "欢迎" in welcome.text and "常见问题分类" in welcome.text
+    gone = await wechat.trigger(RESIDENT, "unsubscribe")
+    assert gone.acknowledged
+    rows = await log_rows(engine)
+    assert [(r["event"], r["outcome"]) for r in rows] == [("SUBSCRIBE", "event"), ("UNSUBSCRIBE", "event")]
+
+
+async def test_menu_click_lists_a_topic_and_a_digit_picks_an_entry(wechat: FakeWeChat) -> None:
+    listed = await wechat.trigger(RESIDENT, "CLICK", "TOPIC_labor")
+    assert "1." in listed.text
+    first_question = listed.text.split("1. ", 1)[1].split("\n", 1)[0]
+    picked = await wechat.say(RESIDENT, "1")
+    assert "法律依据" in picked.text
+    other = await wechat.say(RESIDENT, "9" if listed.text.count("\n") < 11 else "1")
+    assert other.text  # a choice out of range gets a clear message, in range an answer
+    assert first_question
+
+
+async def test_original_text_of_the_cited_article(wechat: FakeWeChat, server: Server) -> None:
+    nothing = await wechat.say(RESIDENT, "原文")
+    assert "没有引用" in nothing.text
+    answered = await wechat.say(RESIDENT, "网上买的东西不想要了能退吗")
+    assert "法律依据" in answered.text or "相关法律规定" in answered.text
+    original = await wechat.say(RESIDENT, "原文")
+    cited = answered.text.split("《", 1)[1].split("条", 1)[0]  # e.g. 消费者权益保护法》第二十五
+    assert original.text.startswith("《" + cited + "条")
+
+
+async def test_long_answers_continue_page_by_page(
+    settings: Settings, engine: AsyncEngine, knowledge_view: object, platform: SandboxPlatform
+) -> None:
+    small_pages = replace(settings, conversation=replace(settings.conversation, page_chars=80))
+    srv = await start_server(small_pages, knowledge_view)
+    try:
+        async with FakeWeChat(srv.webhook, token=TEST_TOKEN, appid=TEST_APPID) as fake:
+            first = await fake.say(RESIDENT, "老板拖欠我工资不给咋办")
+            assert "继续" in first.text
+            pages = [first.text.replace("\n（内容较长，回复“继续”看下一段）", "")]
+            for _ in range(30):
+                nxt = await fake.say(RESIDENT, "继续")
+                if "后面没有了" in nxt.text:
+                    break
+                pages.append(nxt.text.replace("\n（内容较长，回复“继续”看下一段）", ""))
+            else:
+                pytest.fail("paging never ended")
+    finally:
+        await srv.runner.cleanup()
+    assert len(pages) >= 3
+    assert all(len(p) <= 80 for p in pages)
+    whole = "".join(pages)
+    assert "法律依据" in whole
+
+
+async def test_leaving_a_message_for_staff(wechat: FakeWeChat, engine: AsyncEngine) -> None:
+    empty = await wechat.say(RESIDENT, "留言")
+    assert "请在“留言”后面写上" in empty.text
+    ack = await wechat.say(RESIDENT, "留言 我家承包地被邻居占了，想请村里调解")
+    assert "留言已经收到" in ack.text
+    async with engine.connect() as conn:
+        stored = (await conn.execute(select(StaffMessage.text, StaffMessage.openid))).all()
+    assert stored == [("我家承包地被邻居占了，想请村里调解", RESIDENT)]
+
+
+async def test_pictures_and_locations_get_a_hint(wechat: FakeWeChat) -> None:
+    picture = await wechat.deliver(wechat.media(RESIDENT, "image"))
+    assert "文字和语音" in picture.text
+    place = await wechat.deliver(wechat.media(RESIDENT, "location"))
+    assert "位置" in place.text
+
+
+async def test_unknown_message_type_is_acknowledged(wechat: FakeWeChat) -> None:
+    fields = {**wechat._base(RESIDENT, "miniprogrampage"), "MsgId": 77}
+    delivery = await wechat.deliver(fields)
+    assert delivery.status == 200 and delivery.acknowledged
+
+
+async def test_message_log_keeps_a_hash_not_the_openid(wechat: FakeWeChat, engine: AsyncEngine) -> None:
+    await wechat.say(RESIDENT, "老板欠我工钱不给")
+    [row] = await log_rows(engine)
+    assert row["openid_hash"] != RESIDENT and RESIDENT not in row["openid_hash"]
+    assert row["outcome"] in {"answered", "ambiguous"}
+    assert row["latency_ms"] is not None and row["state"] == "done"
+    assert row["citations"] or row["outcome"] == "ambiguous"
+
+
+async def test_out_of_scope_gets_no_citation_and_is_recorded_for_staff(
+    wechat: FakeWeChat, engine: AsyncEngine
+) -> None:
+    delivery = await wechat.say(RESIDENT, "明天赶场天气咋样，要不要带伞")
+    assert "《" not in delivery.text
+    assert "12348" in delivery.text
+    [row] = await log_rows(engine)
+    assert row["outcome"] == "no_match" and not row["citations"]
