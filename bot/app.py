@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import Settings
 from bot.db.base import utcnow
 from bot.db.migrate import current_revision, head_revision
+from bot.db.runner import DbRunner
 from bot.db.session import create_engine, create_sessionmaker
 from bot.demo import SANDBOX_PREFIX
 from bot.journal import Journal
@@ -27,12 +28,15 @@ from bot.wechat.client import WechatClient
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.webhook import Webhook
 from sandbox.api import PLATFORM_KEY, SandboxPlatform, create_api_app, sent
+from sandbox.dingtalk import ROBOT_KEY, mount_demo
+from scheduler.runtime import demo_settings, scheduler_lifetime
 
 log = logging.getLogger("pufa.app")
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SESSIONS = web.AppKey("sessions", async_sessionmaker[AsyncSession])
+RUNNER = web.AppKey("db_runner", DbRunner)
 HOLDER = web.AppKey("knowledge", KnowledgeHolder)
 SERVICES = web.AppKey("services", AppServices)
 HTTP = web.AppKey("http", aiohttp.ClientSession)
@@ -58,7 +62,9 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
         )
     app[ENGINE] = engine
     app[SESSIONS] = create_sessionmaker(engine)
+    app[RUNNER] = DbRunner(engine, busy_timeout=settings.database.busy_timeout)
     yield
+    await asyncio.get_running_loop().run_in_executor(None, app[RUNNER].close)
     await engine.dispose()
 
 
@@ -91,7 +97,7 @@ async def http_ctx(app: web.Application) -> AsyncIterator[None]:
 async def responder_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     w = settings.wechat
-    journal = Journal(app[SESSIONS], account=w.appid or "default",
+    journal = Journal(app[RUNNER], account=w.appid or "default",
                       salt=settings.privacy.openid_salt.reveal() or w.token.reveal())
     responder = Responder(
         journal, build_dispatcher(), app[SERVICES], budget=settings.server.reply_budget,
@@ -134,6 +140,17 @@ async def retention_ctx(app: web.Application) -> AsyncIterator[None]:
         await task
 
 
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The push scheduler (only when ``scheduler.enabled``) and the MASSSENDJOBFINISH hook (always:
+    any process may receive the event)."""
+    settings = app[SETTINGS]
+    if settings.demo_mode and PLATFORM_KEY in app:
+        settings = demo_settings(settings, app[PLATFORM_KEY], app.get(ROBOT_KEY), app[HTTP])
+    async with scheduler_lifetime(settings, app[ENGINE], app[SESSIONS], app[HTTP], app.get(WECHAT),
+                                  app[SERVICES].mass_result_hooks):
+        yield
+
+
 async def wechat_get(request: web.Request) -> web.StreamResponse:
     return await request.app[WEBHOOK].get(request)
 
@@ -162,6 +179,7 @@ def create_app(
         app[PREBUILT] = knowledge
     for ctx in (database_ctx, knowledge_ctx, http_ctx, responder_ctx, retention_ctx):
         app.cleanup_ctx.append(ctx)
+    app.cleanup_ctx.append(scheduler_ctx)
     app.router.add_get("/wechat", wechat_get)
     app.router.add_post("/wechat", wechat_post)
     app.router.add_get("/healthz", healthz)
@@ -170,5 +188,6 @@ def create_app(
         api = create_api_app(platform)
         app.add_subapp(SANDBOX_PREFIX, api)
         app[PLATFORM_KEY] = platform
+        mount_demo(app, platform.sent, settings.wechat.appsecret.reveal(), platform.clock)
         app.router.add_get("/sandbox/api/sent", sent)
     return app

@@ -3,7 +3,8 @@
 ``claim`` records an inbound item under its dedup key with one atomic
 ``INSERT … ON CONFLICT DO NOTHING``: exactly one attempt (of any process sharing the database) wins
 and does the answer work; retries read the stored reply. ``complete`` stores the outcome, the
-resident's conversation and any message for staff in one transaction.
+resident's conversation and any message for staff in one transaction. Writes go through the
+group writer (one transaction for all concurrent requests), reads through the runner.
 """
 
 from __future__ import annotations
@@ -12,15 +13,16 @@ import asyncio
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
+from bot.db.groupwrite import GroupWriter
 from bot.db.models import InboundMessage, ResidentState, StaffMessage
+from bot.db.runner import DbRunner
 from bot.dispatch import Conversation, Outcome
 from bot.wechat.messages import Inbound
 
@@ -38,64 +40,103 @@ class Claim:
     message_id: int
     state: str
     reply_body: str | None
+    # The resident's conversation, read in the same transaction (only for the winning attempt).
+    conversation: Conversation | None = None
+
+
+_CLAIM_COLUMNS = ("account", "dedup_key", "openid_hash", "msg_type", "event", "text", "received_at", "state")
+_COMPLETE_COLUMNS = ("state", "outcome", "tier", "entry_id", "score", "citations", "keywords", "reply",
+                     "reply_body", "delivered", "latency_ms", "completed_at")
+_STATE_COLUMNS = ("pages", "page_pos", "candidates", "last_citation", "updated_at")
+
+
+class _Statements:
+    """The hot path's statements, built once per dialect: constructing SQLAlchemy statements per
+    request cost more CPU than executing them (measured with py-spy under load)."""
+
+    def __init__(self, insert_fn: Any) -> None:
+        self.claim = (
+            insert_fn(InboundMessage)
+            .values({c: bindparam(c) for c in _CLAIM_COLUMNS})
+            .on_conflict_do_nothing(index_elements=["account", "dedup_key"])
+            .returning(InboundMessage.id)
+        )
+        self.existing = select(InboundMessage.id, InboundMessage.state, InboundMessage.reply_body).where(
+            InboundMessage.account == bindparam("account"), InboundMessage.dedup_key == bindparam("dedup_key")
+        )
+        self.state = select(*(getattr(ResidentState, c) for c in _STATE_COLUMNS)).where(
+            ResidentState.account == bindparam("account"), ResidentState.openid_hash == bindparam("openid_hash")
+        )
+        self.complete = (
+            update(InboundMessage)
+            .where(InboundMessage.id == bindparam("message_id"))
+            .values({c: bindparam(c) for c in _COMPLETE_COLUMNS})
+        )
+        upsert = insert_fn(ResidentState).values(
+            {c: bindparam(c) for c in ("account", "openid_hash", *_STATE_COLUMNS)}
+        )
+        self.save_state = upsert.on_conflict_do_update(
+            index_elements=["account", "openid_hash"], set_={c: upsert.excluded[c] for c in _STATE_COLUMNS}
+        )
+        self.reply_state = select(InboundMessage.state, InboundMessage.reply_body).where(
+            InboundMessage.id == bindparam("message_id")
+        )
+
+
+_STATEMENTS = {"sqlite": _Statements(sqlite.insert), "postgresql": _Statements(postgresql.insert)}
+
+
+def _statements(conn: Connection) -> _Statements:
+    return _STATEMENTS[conn.dialect.name]
 
 
 class Journal:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], account: str, salt: str) -> None:
-        self.sessions = sessions
+    def __init__(self, runner: DbRunner, account: str, salt: str) -> None:
+        self.runner = runner
         self.account = account
         self.salt = salt
+        self.writer = GroupWriter(runner)
         self._waiters: dict[str, asyncio.Event] = {}
 
     def openid_hash(self, openid: str) -> str:
         return hash_openid(openid, self.salt)
 
-    async def claim(self, msg: Inbound, now: datetime | None = None) -> Claim:
-        values = {
+    async def claim(self, msg: Inbound, memory: timedelta, now: datetime | None = None) -> Claim:
+        """Record the message under its dedup key; the first attempt wins and gets the conversation."""
+        now = now or utcnow()
+        params = {
             "account": self.account,
             "dedup_key": msg.dedup_key,
             "openid_hash": self.openid_hash(msg.from_user),
             "msg_type": msg.msg_type,
             "event": msg.event or None,
             "text": msg.text or (msg.event_key or None),
-            "received_at": now or utcnow(),
+            "received_at": now,
             "state": "processing",
         }
-        async with self.sessions() as session, session.begin():
-            ins: Any = _dialect_insert(session)(InboundMessage)
-            stmt = (
-                ins.values(**values)
-                .on_conflict_do_nothing(index_elements=["account", "dedup_key"])
-                .returning(InboundMessage.id)
-            )
-            new_id = (await session.execute(stmt)).scalar_one_or_none()
-            if new_id is not None:
-                self._waiters.setdefault(msg.dedup_key, asyncio.Event())
-                return Claim(True, new_id, "processing", None)
-            row = (
-                await session.execute(
-                    select(InboundMessage.id, InboundMessage.state, InboundMessage.reply_body).where(
-                        InboundMessage.account == self.account,
-                        InboundMessage.dedup_key == msg.dedup_key,
-                    )
-                )
-            ).one()
-            return Claim(False, row.id, row.state, row.reply_body)
+
+        def op(conn: Connection) -> Claim:
+            stmts = _statements(conn)
+            new_id = conn.execute(stmts.claim, params).scalar_one_or_none()
+            if new_id is None:
+                row = conn.execute(stmts.existing, params).one()
+                return Claim(False, row.id, row.state, row.reply_body)
+            state = conn.execute(stmts.state, params).one_or_none()
+            return Claim(True, new_id, "processing", None, _conversation(state, now, memory))
+
+        claim = await self.writer.write(op)
+        if claim.won:
+            self._waiters.setdefault(msg.dedup_key, asyncio.Event())
+        return claim
 
     async def wait_for_reply(self, claim: Claim, dedup_key: str, timeout: float) -> tuple[str, str | None]:
         """A retry waits for the first attempt: in this process by an event, across processes by polling."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         local = self._waiters.get(dedup_key)
+        params = {"message_id": claim.message_id}
         while True:
-            async with self.sessions() as session:
-                row = (
-                    await session.execute(
-                        select(InboundMessage.state, InboundMessage.reply_body)
-                        .where(InboundMessage.id == claim.message_id)
-                        .execution_options(pufa_readonly=True)
-                    )
-                ).one()
+            row = await self.runner.read(lambda s: s.execute(_statements(s).reply_state, params).one())
             if row.state != "processing":
                 return row.state, row.reply_body
             remaining = deadline - loop.time()
@@ -108,20 +149,6 @@ class Journal:
                     await asyncio.sleep(min(POLL_INTERVAL, remaining))
             except TimeoutError:
                 pass
-
-    async def load_conversation(self, openid: str, memory: timedelta) -> Conversation:
-        async with self.sessions() as session:
-            row = await session.get(
-                ResidentState, (self.account, self.openid_hash(openid)),
-                execution_options={"pufa_readonly": True},
-            )
-        if row is None or utcnow() - row.updated_at > memory:
-            return Conversation()
-        cited = tuple(row.last_citation) if row.last_citation else None
-        return Conversation(
-            pages=list(row.pages), page_pos=row.page_pos, candidates=list(row.candidates),
-            last_citation=(str(cited[0]), int(cited[1])) if cited else None,
-        )
 
     async def complete(
         self,
@@ -136,80 +163,80 @@ class Journal:
         state: str = "done",
     ) -> None:
         now = utcnow()
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(InboundMessage)
-                .where(InboundMessage.id == claim.message_id)
-                .values(
-                    state=state,
-                    outcome=outcome.kind,
-                    tier=outcome.tier,
-                    entry_id=outcome.entry_id,
-                    score=outcome.score,
-                    citations=[[c.law, c.article] for c in outcome.citations] or None,
-                    keywords=list(outcome.keywords) or None,
-                    reply=_reply_text(outcome),
-                    reply_body=reply_body,
-                    delivered=delivered,
-                    latency_ms=latency_ms,
-                    completed_at=now,
-                )
-            )
+        params: dict[str, Any] = {
+            "message_id": claim.message_id, "state": state, "outcome": outcome.kind, "tier": outcome.tier,
+            "entry_id": outcome.entry_id, "score": outcome.score,
+            "citations": [[c.law, c.article] for c in outcome.citations] or None,
+            "keywords": list(outcome.keywords) or None, "reply": _reply_text(outcome), "reply_body": reply_body,
+            "delivered": delivered, "latency_ms": latency_ms, "completed_at": now,
+        }
+        openid_hash = self.openid_hash(msg.from_user)
+        state_params = {
+            "account": self.account, "openid_hash": openid_hash, "pages": conversation.pages,
+            "page_pos": conversation.page_pos, "candidates": conversation.candidates,
+            "last_citation": list(conversation.last_citation) if conversation.last_citation else None,
+            "updated_at": now,
+        }
+
+        def op(conn: Connection) -> None:
+            stmts = _statements(conn)
+            conn.execute(stmts.complete, params)
             if conversation.changed:
-                await self._save_conversation(session, msg.from_user, conversation, now)
+                # Upsert: two messages of one resident may complete in the same moment.
+                conn.execute(stmts.save_state, state_params)
             if outcome.leave_message:
-                session.add(
-                    StaffMessage(
+                conn.execute(
+                    insert(StaffMessage).values(
                         account=self.account, message_id=claim.message_id, openid=msg.from_user,
-                        openid_hash=self.openid_hash(msg.from_user), text=outcome.leave_message,
-                        created_at=now, last_inbound_at=now,
+                        openid_hash=openid_hash, text=outcome.leave_message, created_at=now,
+                        last_inbound_at=now,
                     )
                 )
+
+        await self.writer.write(op)
         waiter = self._waiters.pop(msg.dedup_key, None)
         if waiter is not None:
             waiter.set()
 
     async def mark_delivery(self, message_id: int, delivered: str) -> None:
-        async with self.sessions() as session, session.begin():
-            await session.execute(
-                update(InboundMessage).where(InboundMessage.id == message_id).values(delivered=delivered)
-            )
-
-    async def _save_conversation(
-        self, session: AsyncSession, openid: str, conv: Conversation, now: datetime
-    ) -> None:
-        values = {
-            "pages": conv.pages, "page_pos": conv.page_pos, "candidates": conv.candidates,
-            "last_citation": list(conv.last_citation) if conv.last_citation else None, "updated_at": now,
-        }
-        # Upsert: two messages of one resident may complete at the same moment.
-        ins: Any = _dialect_insert(session)(ResidentState)
-        stmt = ins.values(account=self.account, openid_hash=self.openid_hash(openid), **values)
-        stmt = stmt.on_conflict_do_update(index_elements=["account", "openid_hash"], set_=values)
-        await session.execute(stmt)
+        stmt = update(InboundMessage).where(InboundMessage.id == message_id).values(delivered=delivered)
+        await self.writer.write(lambda s: s.execute(stmt))
 
     async def purge_texts(self, older_than: datetime) -> int:
         """Retention: drop message texts and replies, keep the counts and outcomes."""
-        async with self.sessions() as session, session.begin():
-            result = await session.execute(
+
+        def op(conn: Connection) -> int:
+            result = conn.execute(
                 update(InboundMessage)
                 .where(InboundMessage.received_at < older_than, InboundMessage.text.is_not(None))
                 .values(text=None, reply=None, reply_body=None)
             )
-            await session.execute(delete(ResidentState).where(ResidentState.updated_at < older_than))
+            conn.execute(delete(ResidentState).where(ResidentState.updated_at < older_than))
             # Messages left for staff are casework, but the same retention applies to the text and
             # to the raw openid kept for replying.
-            await session.execute(
+            conn.execute(
                 update(StaffMessage)
                 .where(StaffMessage.created_at < older_than, StaffMessage.openid != "")
                 .values(text=PURGED, openid="")
             )
-        return int(getattr(result, "rowcount", 0) or 0)
+            return int(getattr(result, "rowcount", 0) or 0)
+
+        return await self.runner.write(op)
 
 
-def _dialect_insert(session: AsyncSession) -> Any:
-    """INSERT with ON CONFLICT support for the session's backend."""
-    return postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
+def _aware(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def _conversation(row: Any, now: datetime, memory: timedelta) -> Conversation:
+    """The stored conversation, or a fresh one when there is none or it is too old to refer to."""
+    if row is None or now - _aware(row.updated_at) > memory:
+        return Conversation()
+    cited = tuple(row.last_citation) if row.last_citation else None
+    return Conversation(
+        pages=list(row.pages), page_pos=row.page_pos, candidates=list(row.candidates),
+        last_citation=(str(cited[0]), int(cited[1])) if cited else None,
+    )
 
 
 def _reply_text(outcome: Outcome) -> str | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,11 @@ def entries_dir(settings: Settings) -> Path:
 
 def laws_dir(settings: Settings) -> Path:
     return Path(settings.knowledge.laws_dir) if settings.knowledge.laws_dir else PACKAGE_DATA / "laws"
+
+
+def load_corpus(settings: Settings) -> LawCorpus:
+    # The bundled local regulations are the town's own province's (重庆市禁毒条例), cited by answers.
+    return LawCorpus.load(laws_dir(settings), include_local=True)
 
 
 class KnowledgeView:
@@ -80,8 +84,6 @@ class KnowledgeHolder:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession] | None) -> None:
         self.settings = settings
         self.sessions = sessions
-        # One thread: answering is CPU-bound, so more threads only fight over the GIL.
-        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pufa-kb")
         self._view: KnowledgeView | None = None
         self._corpus: LawCorpus | None = None
 
@@ -104,7 +106,7 @@ class KnowledgeHolder:
             entries = await loop.run_in_executor(None, load_entries, entries_dir(self.settings))
             log.info("knowledge base: %d entries from the bundled files", len(entries))
         if self._corpus is None:
-            self._corpus = await loop.run_in_executor(None, LawCorpus.load, laws_dir(self.settings))
+            self._corpus = await loop.run_in_executor(None, load_corpus, self.settings)
         # Built outside the answering thread, so answers continue from the old view meanwhile.
         view = await loop.run_in_executor(
             None, build_view, entries, self._corpus, self.settings.knowledge.cache_dir
@@ -114,8 +116,10 @@ class KnowledgeHolder:
         return view
 
     async def match(self, text: str) -> Match:
-        view = self.current
-        return await asyncio.get_running_loop().run_in_executor(self.executor, view.match, text)
+        # Matching takes ~0.2 ms (docs/benchmarks.md) for the ≤500 characters handlers pass in: on the
+        # loop it costs less than the hand-off to a thread and back, which under load also fought
+        # the database thread for the GIL. Index builds, which take seconds, stay off the loop.
+        return self.current.match(text)
 
     def close(self) -> None:
-        self.executor.shutdown(wait=False, cancel_futures=True)
+        """Nothing to release: builds run in the loop's default executor."""

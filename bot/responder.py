@@ -21,7 +21,6 @@ from bot.journal import Claim, Journal
 from bot.wechat import replies
 from bot.wechat.messages import Inbound
 from bot.wechat.replies import TextReply
-from handlers import texts
 
 log = logging.getLogger("pufa.responder")
 
@@ -71,7 +70,7 @@ class Responder:
     async def respond(self, msg: Inbound, started: float | None = None) -> str | None:
         """The plaintext reply XML, or None for "success" (acknowledge without a passive reply)."""
         started = time.monotonic() if started is None else started
-        claim = await self.journal.claim(msg)
+        claim = await self.journal.claim(msg, self.memory)
         remaining = self.budget - (time.monotonic() - started)
         if not claim.won:
             if claim.state != "processing":
@@ -92,7 +91,7 @@ class Responder:
             return None
 
     async def _work(self, claim: Claim, msg: Inbound, started: float, ticket: _Ticket) -> str | None:
-        conv = await self.journal.load_conversation(msg.from_user, self.memory)
+        conv = claim.conversation or Conversation()
         outcome = await answer(self.dispatcher, self.services, msg, conv)
         body = None
         if outcome.reply is not None:
@@ -142,5 +141,3 @@ class Responder:
         if self._background:
             await asyncio.gather(*self._background, return_exceptions=True)
 
-
-__all__ = ["Responder", "answer", "texts"]

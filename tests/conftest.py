@@ -119,13 +119,11 @@ def settings(database_url: str, sandbox_api: str, knowledge_cache: Path) -> Sett
 @pytest.fixture(scope="session")
 def knowledge_view(knowledge_cache: Path):  # type: ignore[no-untyped-def]
     """One knowledge base for the whole session: building it is the slow part of start-up."""
-    from bot.knowledge_service import build_view, entries_dir, laws_dir
+    from bot.knowledge_service import build_view, entries_dir, load_corpus
     from knowledge.entries import load_entries
-    from knowledge.laws import LawCorpus
 
     base = load_settings(None, env={})
-    entries = load_entries(entries_dir(base))
-    return build_view(entries, LawCorpus.load(laws_dir(base)), str(knowledge_cache))
+    return build_view(load_entries(entries_dir(base)), load_corpus(base), str(knowledge_cache))
 
 
 class Server:

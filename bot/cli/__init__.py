@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.cli import ask, db, kb, serve, simulate
+from bot.cli import ask, campaigns, db, kb, ledger, posts, report, serve, simulate
 from bot.config import ConfigError
 
-GROUPS = (serve, db, ask, simulate, kb)
+GROUPS = (serve, db, ask, simulate, kb, report, ledger, posts, campaigns)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into head and the like
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover

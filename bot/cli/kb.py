@@ -16,11 +16,10 @@ from bot.config import Settings
 from bot.db.base import utcnow
 from bot.db.models import KbEntry, LawArticle
 from bot.db.session import create_engine, create_sessionmaker
-from bot.knowledge_service import entries_dir, entries_from_db, laws_dir
+from bot.knowledge_service import entries_dir, entries_from_db, load_corpus
 from knowledge.check import check_citations
 from knowledge.entries import Entry, dump_topic, load_entries
 from knowledge.lawnames import normalize_law_name
-from knowledge.laws import LawCorpus
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,7 +56,7 @@ def entry_row(entry: Entry, now: object) -> dict[str, object]:
 
 async def import_all(settings: Settings, directory: Path) -> tuple[int, int]:
     entries = load_entries(directory)
-    corpus = LawCorpus.load(laws_dir(settings))
+    corpus = load_corpus(settings)
     problems = check_citations(entries, corpus)
     if problems:
         raise SystemExit("导入中止，以下引用有问题：\n" + "\n".join(p.message for p in problems))
@@ -118,7 +117,7 @@ def run_export(args: argparse.Namespace) -> int:
 def run_law(args: argparse.Namespace) -> int:
     from handlers.format import citation_text
 
-    corpus = LawCorpus.load(laws_dir(settings_from(args)))
+    corpus = load_corpus(settings_from(args))
     law = normalize_law_name(args.law)
     article = corpus.get(law, args.article)
     if article is None:
@@ -139,7 +138,7 @@ async def _db_entries(settings: Settings) -> list[Entry]:
 
 def run_check(args: argparse.Namespace) -> int:
     settings = settings_from(args)
-    corpus = LawCorpus.load(laws_dir(settings))
+    corpus = load_corpus(settings)
     entries = asyncio.run(_db_entries(settings)) if args.db else load_entries(entries_dir(settings))
     problems = check_citations(entries, corpus)
     for p in problems:

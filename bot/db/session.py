@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -27,13 +27,15 @@ def create_engine(url: str, *, echo: bool = False, busy_timeout: float = 10.0) -
         engine = create_async_engine(
             url, echo=echo, connect_args={"timeout": busy_timeout, "isolation_level": None}
         )
-        _configure_sqlite(engine, busy_timeout)
+        configure_sqlite(engine.sync_engine, busy_timeout)
         return engine
     return create_async_engine(url, echo=echo, pool_size=10, max_overflow=10, pool_pre_ping=True)
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def configure_sqlite(engine: Engine, busy_timeout: float) -> None:
+    """Pragmas on every new connection, and BEGIN IMMEDIATE for every write transaction."""
+
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -43,7 +45,7 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
         # Pure readers may opt out with execution_options(pufa_readonly=True): WAL lets them run
         # beside the writer, and IMMEDIATE would queue them behind it for nothing.
@@ -53,3 +55,8 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout: float) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions for pure reads: on SQLite they begin DEFERRED and run beside the writer (WAL)."""
+    return async_sessionmaker(engine.execution_options(pufa_readonly=True), expire_on_commit=False)
