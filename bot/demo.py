@@ -59,7 +59,8 @@ def apply_demo(settings: Settings) -> Settings:
     privacy = settings.privacy
     if not privacy.openid_salt and creds.get("openid_salt"):
         privacy = replace(privacy, openid_salt=Secret(creds["openid_salt"]))
-    return replace(settings, wechat=wechat, privacy=privacy)
+    # Pin the mode: with the sandbox credentials filled in, "auto" would no longer mean demo.
+    return replace(settings, wechat=wechat, privacy=privacy, demo=replace(settings.demo, mode="on"))
 
 
 def banner(settings: Settings) -> str:
