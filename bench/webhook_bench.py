@@ -143,11 +143,23 @@ def start_pufa(port: int, db_url: str, workdir: Path) -> tuple[subprocess.Popen[
     return proc, time.monotonic() - started
 
 
+def reset_postgres(url: str) -> None:
+    database = url.rsplit("/", 1)[1]
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-q"]
+    exists = subprocess.run([*psql, "-d", "postgres", "-tAc",
+                             f"SELECT 1 FROM pg_database WHERE datname = '{database}'"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    if not exists:
+        subprocess.run([*psql, "-d", "postgres", "-c", f'CREATE DATABASE "{database}"'], check=True)
+    subprocess.run([*psql, "-d", database, "-c", "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--duration", type=int, default=10)
+    # Its own database: the benchmark drops and recreates the schema, so never the tests' one.
     parser.add_argument("--postgres", default=os.environ.get("PUFA_BENCH_POSTGRES",
-                                                             "postgresql+asyncpg://postgres@127.0.0.1:5432/test"))
+                                                             "postgresql+asyncpg://postgres@127.0.0.1:5432/pufa_bench"))
     args = parser.parse_args()
     wrk = ensure_wrk()
     results: dict[str, dict[int, dict[str, float]]] = {}
@@ -166,8 +178,7 @@ def main() -> None:
             targets.append(("b: pufa serve, PostgreSQL", args.postgres))
         for run, (name, url) in enumerate(targets, 3):
             if url.startswith("postgresql"):
-                subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-qc",
-                                "DROP SCHEMA public CASCADE; CREATE SCHEMA public;"], check=True)
+                reset_postgres(url)
             port = free_port()
             proc, cold[name] = start_pufa(port, url, work)
             try:
