@@ -23,8 +23,15 @@ run: setup
 	$(BIN)/pufa kb import
 	$(BIN)/pufa serve
 
-test: setup
+test: setup browsers
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+# Debian's Chromium and a CJK font for the admin pages' browser tests (tests/browser); never
+# `playwright install` (no browser downloads). Idempotent: nothing runs when both are present.
+browsers:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list :lang=zh 2>/dev/null | grep -q .; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei; \
+	fi
 
 # The whole suite again against PostgreSQL; fails instead of skipping when it is unreachable.
 test-postgres: setup

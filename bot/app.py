@@ -190,4 +190,15 @@ def create_app(
         app[PLATFORM_KEY] = platform
         mount_demo(app, platform.sent, settings.wechat.appsecret.reveal(), platform.clock)
         app.router.add_get("/sandbox/api/sent", sent)
+    add_staff_pages(app, settings)
     return app
+
+
+def add_staff_pages(app: web.Application, settings: Settings) -> None:
+    """/admin for town staff; /sandbox, the resident chat page, in demo mode or when enabled."""
+    from admin.web import mount
+    from sandbox.chat import mount_chat
+
+    mount(app)
+    if settings.demo_mode or settings.admin.sandbox_chat:
+        mount_chat(app)

@@ -147,6 +147,91 @@ class LoggingSettings:
     level: str = "INFO"
 
 
+@dataclass(frozen=True)
+class SchedulerSettings:
+    """Scheduled pushes (see docs/scheduling.md)."""
+
+    enabled: bool = True
+    # APScheduler only wakes the sender; this periodic tick is the safety net behind the date job.
+    tick_seconds: float = 20.0
+    # Missed while the service was down: sent on start-up if at most this late, else needs_attention.
+    grace_seconds: float = 6 * 3600.0
+    # WeChat remembers a clientmsgid for 24 h; past that a retry could send twice, so a human decides.
+    retry_window_seconds: float = 24 * 3600.0
+    # reliability.md: back off at least 60 s between retries with the same clientmsgid.
+    min_backoff_seconds: float = 60.0
+    max_backoff_seconds: float = 1800.0
+    # SQLite leader lock lease; renewed every tick (PostgreSQL uses an advisory lock instead).
+    leader_lease_seconds: float = 60.0
+    # A claimed post whose sender vanished is re-claimed (same clientmsgid) after this long.
+    claim_lease_seconds: float = 120.0
+    # Ask message/mass/get for the final counts if MASSSENDJOBFINISH has not come by then.
+    reconcile_after_seconds: float = 600.0
+    default_send_time: str = "08:30"
+    # Remind staff when a campaign date has nothing queued this many days ahead.
+    lead_days: int = 7
+    # Staff openids that receive previews, comma-separated.
+    preview_openids: str = ""
+    # Staff's own calendar file, merged over the bundled scheduler/data/calendar.toml.
+    calendar_file: str = ""
+
+
+@dataclass(frozen=True)
+class DingtalkSettings:
+    """The cadres' DingTalk group robot (custom robot with 加签)."""
+
+    webhook_url: str = ""
+    secret: Secret = field(default_factory=lambda: Secret(""))
+    # DingTalk blocks a robot for 10 minutes past 20 messages a minute; never reach it.
+    per_minute: int = 20
+    timeout: float = 10.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.webhook_url)
+
+
+@dataclass(frozen=True)
+class ReportsSettings:
+    """Publicity statistics and the report (see docs/reports.md)."""
+
+    # The monthly job writes last month's files here.
+    output_dir: str = "data/reports"
+    # Offline activity types for the ledger (普法台账), comma-separated; staff may edit the list.
+    activity_types: str = "送法入校,法律明白人培训,法治讲座,宣传咨询/赶场宣传,干部学法,以案释法,其他"
+    # The report's rounding: counts >= threshold are written as the unit below plus 余 (83 → 80余).
+    round_threshold: int = 20
+    round_unit: int = 10
+    # 余 means "more than": an exact multiple (400) is written as it is unless this is on.
+    round_yu_on_exact: bool = False
+    # A campaign date counts as covered by a push within this many days either side.
+    campaign_window_days: int = 3
+    # Rows in the top-topics and top-unanswered lists.
+    top_n: int = 10
+    # Who gets the monthly DingTalk summary: "dingtalk" sends it through the [dingtalk] robot; "" never.
+    notify: str = "dingtalk"
+
+    @property
+    def activity_type_list(self) -> tuple[str, ...]:
+        return tuple(t.strip() for t in self.activity_types.split(",") if t.strip())
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    """The staff web pages at /admin (see docs/admin.md)."""
+
+    # Mark the session cookie Secure: turn on whenever staff reach the pages over HTTPS.
+    cookie_secure: bool = False
+    # A session unused this long is gone; staff log in again.
+    idle_timeout_minutes: int = 30
+    # Login throttling: this many failures for one account or one address within the window
+    # refuse further attempts (even the right password) until the window has passed.
+    max_failures: int = 5
+    failure_window_minutes: int = 15
+    # The resident chat page at /sandbox: always in demo mode; elsewhere only when this is on.
+    sandbox_chat: bool = False
+
+
 DEFAULT_CONTACTS: tuple[Contact, ...] = (
     Contact("hotline", "12348公共法律服务热线", "12348"),
     Contact("sifasuo", "镇司法所", ""),
@@ -158,6 +243,7 @@ DEFAULT_CONTACTS: tuple[Contact, ...] = (
     Contact("labor", "人社服务热线（劳动保障监察）", "12333"),
     Contact("women", "妇女维权热线", "12338"),
     Contact("petition", "镇信访办", ""),
+    Contact("security", "国家安全机关举报受理电话", "12339"),
 )
 
 
@@ -172,6 +258,10 @@ class Settings:
     conversation: ConversationSettings = field(default_factory=ConversationSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    scheduler: SchedulerSettings = field(default_factory=SchedulerSettings)
+    dingtalk: DingtalkSettings = field(default_factory=DingtalkSettings)
+    reports: ReportsSettings = field(default_factory=ReportsSettings)
+    admin: AdminSettings = field(default_factory=AdminSettings)
     contacts: tuple[Contact, ...] = DEFAULT_CONTACTS
     source: str = ""  # where the file came from, for messages
 
@@ -206,6 +296,10 @@ SECTION_TYPES: dict[str, type] = {
     "conversation": ConversationSettings,
     "demo": DemoSettings,
     "logging": LoggingSettings,
+    "scheduler": SchedulerSettings,
+    "dingtalk": DingtalkSettings,
+    "reports": ReportsSettings,
+    "admin": AdminSettings,
 }
 
 
@@ -337,6 +431,14 @@ def validate(settings: Settings) -> None:
         raise ConfigError("database.url 只支持 sqlite+aiosqlite:// 或 postgresql+asyncpg://")
     if settings.demo.mode not in {"auto", "on", "off"}:
         raise ConfigError("demo.mode 只能是 auto、on 或 off")
+    r = settings.reports
+    if r.round_unit < 1 or r.round_threshold < 0:
+        raise ConfigError("reports.round_unit 应至少为 1，reports.round_threshold 不能为负数")
+    if not [t for t in r.activity_types.split(",") if t.strip()]:
+        raise ConfigError("reports.activity_types 至少要有一个活动类型（用逗号分隔）")
+    a = settings.admin
+    if a.idle_timeout_minutes < 1 or a.max_failures < 1 or a.failure_window_minutes < 1:
+        raise ConfigError("[admin] 的 idle_timeout_minutes、max_failures、failure_window_minutes 都应至少为 1")
     if settings.wechat.appid and not settings.wechat.token and settings.demo.mode != "on":
         raise ConfigError("已配置 wechat.appid 但缺少 wechat.token（PUFA_WECHAT_TOKEN）")
 

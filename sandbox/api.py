@@ -9,16 +9,28 @@ Every accepted send is recorded and listed at ``GET /sandbox/api/sent``.
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import itertools
+import logging
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
+log = logging.getLogger("pufa.sandbox.api")
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 CS_WINDOW = 48 * 3600
+# WeChat remembers a clientmsgid for 24 hours.
+CLIENTMSGID_TTL = 24 * 3600
+_mass_ids = itertools.count(int(time.time()) % 100000 * 100000 + 1000000000)
 CS_LIMIT = 5
 TOKEN_TTL = 7200
 
@@ -51,6 +63,18 @@ class SandboxPlatform:
     # Injected failures: path suffix -> queue of errcodes (or "timeout"/"500").
     faults: dict[str, deque[int | str]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    # -- mass send --
+    followers: int = 1280
+    drafts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    images: dict[str, int] = field(default_factory=dict)
+    # clientmsgid -> (msg_id, accepted at)
+    clientmsgids: dict[str, tuple[int, float]] = field(default_factory=dict)
+    mass: dict[int, dict[str, Any]] = field(default_factory=dict)
+    # Where MASSSENDJOBFINISH goes (the webhook, through FakeWeChat.deliver); None = nowhere.
+    event_sink: Callable[[dict[str, Any]], Awaitable[Any]] | None = None
+    finish_delay: float = 1.0
+    events_sent: list[dict[str, Any]] = field(default_factory=list)
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     def record_inbound(self, openid: str, at: float) -> None:
         self.windows[openid] = (at, 0)
@@ -90,6 +114,90 @@ class SandboxPlatform:
         return {"errcode": 0, "errmsg": "ok"}
 
 
+    def add_draft(self, payload: dict[str, Any]) -> dict[str, Any]:
+        articles = payload.get("articles")
+        if not isinstance(articles, list) or not articles:
+            return {"errcode": 44003, "errmsg": "empty news data"}
+        for a in articles:
+            if not isinstance(a, dict) or not a.get("title") or len(str(a["title"])) > 32:
+                return {"errcode": 45003, "errmsg": "title size out of limit"}
+            if len(str(a.get("digest", ""))) > 128:
+                return {"errcode": 45004, "errmsg": "description size out of limit"}
+            if len(str(a.get("content", ""))) >= 20000:
+                return {"errcode": 45002, "errmsg": "content size out of limit"}
+        media_id = "draft_" + secrets.token_hex(12)
+        self.drafts[media_id] = {"articles": articles}
+        return {"media_id": media_id}
+
+    def mass_sendall(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """WeChat's clientmsgid rule: a repeat within 24 h is refused with 45065 and the earlier msg_id."""
+        now = self.clock()
+        media_id = str(payload.get("mpnews", {}).get("media_id", ""))
+        if payload.get("msgtype") != "mpnews" or media_id not in self.drafts:
+            return {"errcode": 40007, "errmsg": "invalid media_id"}
+        flt = payload.get("filter") or {}
+        audience = "all" if flt.get("is_to_all") else f"tag:{flt.get('tag_id')}"
+        if audience == "tag:None":
+            return {"errcode": 40003, "errmsg": "invalid filter"}
+        cid = str(payload.get("clientmsgid", ""))
+        if len(cid.encode()) > 64:
+            return {"errcode": 40003, "errmsg": "clientmsgid too long"}
+        if cid and cid in self.clientmsgids and now - self.clientmsgids[cid][1] < CLIENTMSGID_TTL:
+            return {"errcode": 45065, "errmsg": "clientmsgid exist", "msg_id": self.clientmsgids[cid][0]}
+        msg_id = next(_mass_ids)
+        if cid:
+            self.clientmsgids[cid] = (msg_id, now)
+        title = str(self.drafts[media_id]["articles"][0].get("title", ""))
+        self.mass[msg_id] = {"status": "SENDING", "audience": audience, "title": title}
+        self.sent.append(SentRecord("wechat", "mass", audience, media_id, now, clientmsgid=cid, msg_id=msg_id,
+                                    audience=audience, title=title))
+        self._finish_later(msg_id)
+        return {"errcode": 0, "errmsg": "send job submission success", "msg_id": msg_id,
+                "msg_data_id": msg_id % 10**9}
+
+    def _finish_later(self, msg_id: int) -> None:
+        async def finish() -> None:
+            await asyncio.sleep(self.finish_delay)
+            total = self.followers
+            self.mass[msg_id]["status"] = "SEND_SUCCESS"
+            fields = {"MsgID": msg_id, "Status": "send success", "TotalCount": total, "FilterCount": total,
+                      "SentCount": total, "ErrorCount": 0}
+            self.events_sent.append(fields)
+            if self.event_sink is not None:
+                try:
+                    await self.event_sink(fields)
+                except Exception:
+                    log.warning("MASSSENDJOBFINISH delivery failed", exc_info=True)
+
+        try:
+            task = asyncio.get_running_loop().create_task(finish())
+        except RuntimeError:  # no loop (pure unit use): the event is simply not sent
+            return
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def mass_get(self, payload: dict[str, Any]) -> dict[str, Any]:
+        try:
+            msg_id = int(payload.get("msg_id", 0))
+        except (TypeError, ValueError):
+            msg_id = 0
+        if msg_id not in self.mass:
+            return {"errcode": 40003, "errmsg": "invalid msg_id"}
+        return {"msg_id": msg_id, "msg_status": self.mass[msg_id]["status"]}
+
+    def mass_preview(self, payload: dict[str, Any]) -> dict[str, Any]:
+        media_id = str(payload.get("mpnews", {}).get("media_id", ""))
+        if media_id not in self.drafts:
+            return {"errcode": 40007, "errmsg": "invalid media_id"}
+        openid = str(payload.get("touser", ""))
+        if not openid:
+            return {"errcode": 40003, "errmsg": "invalid openid"}
+        title = str(self.drafts[media_id]["articles"][0].get("title", ""))
+        self.sent.append(SentRecord("wechat", "preview", openid, media_id, self.clock(), audience=openid,
+                                    title=title))
+        return {"errcode": 0, "errmsg": "preview success", "msg_id": next(_mass_ids)}
+
+
 PLATFORM_KEY = web.AppKey("sandbox_platform", SandboxPlatform)
 
 
@@ -101,9 +209,9 @@ def _fault(platform: SandboxPlatform, path: str) -> int | str | None:
 async def _apply_fault(fault: int | str | None) -> web.Response | None:
     if fault is None:
         return None
+    if isinstance(fault, str) and fault.startswith(("slow_before:", "slow_after:")):
+        return None  # handled by the endpoint (delay before / after accepting)
     if fault == "timeout":
-        import asyncio
-
         await asyncio.sleep(3600)
     if fault == "500":
         return web.Response(status=500, text="<html>server error</html>")
@@ -148,6 +256,139 @@ async def custom_send(request: web.Request) -> web.Response:
     return web.json_response(platform.custom_send(await request.json()))
 
 
+async def _json_endpoint(request: web.Request, name: str,
+                         handle: Callable[[dict[str, Any]], dict[str, Any]]) -> web.Response:
+    platform = request.app[PLATFORM_KEY]
+    platform.calls.append(name)
+    if (resp := _authorised(request, platform)) is not None:
+        return resp
+    fault = _fault(platform, name)
+    if (resp := await _apply_fault(fault)) is not None:
+        return resp
+    try:
+        body = await request.json()
+    except ValueError:
+        return web.json_response({"errcode": 47001, "errmsg": "data format error"})
+    if not isinstance(body, dict):
+        return web.json_response({"errcode": 47001, "errmsg": "data format error"})
+    delay_before = _delay(fault, "slow_before:")
+    if delay_before:
+        await asyncio.sleep(delay_before)
+    answer = handle(body)
+    delay_after = _delay(fault, "slow_after:")
+    if delay_after:
+        # Accepted (and recorded) already: the caller sees the answer late, or never if it dies.
+        await asyncio.sleep(delay_after)
+    return web.json_response(answer)
+
+
+def _delay(fault: int | str | None, prefix: str) -> float:
+    if isinstance(fault, str) and fault.startswith(prefix):
+        return float(fault[len(prefix):])
+    return 0.0
+
+
+async def draft_add(request: web.Request) -> web.Response:
+    return await _json_endpoint(request, "draft_add", request.app[PLATFORM_KEY].add_draft)
+
+
+async def mass_sendall(request: web.Request) -> web.Response:
+    return await _json_endpoint(request, "sendall", request.app[PLATFORM_KEY].mass_sendall)
+
+
+async def mass_preview(request: web.Request) -> web.Response:
+    return await _json_endpoint(request, "preview", request.app[PLATFORM_KEY].mass_preview)
+
+
+async def mass_get(request: web.Request) -> web.Response:
+    return await _json_endpoint(request, "mass_get", request.app[PLATFORM_KEY].mass_get)
+
+
+async def uploadimg(request: web.Request) -> web.Response:
+    platform = request.app[PLATFORM_KEY]
+    platform.calls.append("uploadimg")
+    if (resp := _authorised(request, platform)) is not None:
+        return resp
+    if (resp := await _apply_fault(_fault(platform, "uploadimg"))) is not None:
+        return resp
+    form = await request.post()
+    media = form.get("media")
+    if not isinstance(media, web.FileField):
+        return web.json_response({"errcode": 41005, "errmsg": "media data missing"})
+    data = media.file.read()
+    if len(data) > 1024 * 1024:
+        return web.json_response({"errcode": 40009, "errmsg": "invalid image size"})
+    name = secrets.token_hex(8)
+    platform.images[name] = len(data)
+    return web.json_response({"url": f"http://mmbiz.qpic.cn.invalid/sandbox/{name}/0"})
+
+
+async def user_get(request: web.Request) -> web.Response:
+    platform = request.app[PLATFORM_KEY]
+    if (resp := _authorised(request, platform)) is not None:
+        return resp
+    return web.json_response({"total": platform.followers, "count": 0, "data": {"openid": []},
+                              "next_openid": ""})
+
+
+DATACUBE_MAX_DAYS = 7
+
+
+def _datacube_days(body: dict[str, Any], today: date) -> list[date] | dict[str, Any]:
+    try:
+        begin = date.fromisoformat(str(body["begin_date"]))
+        end = date.fromisoformat(str(body["end_date"]))
+    except (KeyError, ValueError):
+        return {"errcode": 40097, "errmsg": "invalid args"}
+    if end < begin or (end - begin).days >= DATACUBE_MAX_DAYS:
+        return {"errcode": 61501, "errmsg": "date range error"}
+    if end >= today:
+        # A day's figures exist only from the next morning on.
+        return {"errcode": 61500, "errmsg": "date format error or data not ready"}
+    return [begin + timedelta(days=i) for i in range((end - begin).days + 1)]
+
+
+def _daily_figures(day: date) -> tuple[int, int]:
+    """Deterministic made-up follower movement for one day (new, cancelled)."""
+    h = int(hashlib.sha1(day.isoformat().encode()).hexdigest()[:8], 16)
+    return 3 + h % 17, h // 17 % 5
+
+
+async def datacube(request: web.Request) -> web.Response:
+    """``datacube/getusersummary`` and ``getusercumulate`` (≤ 7 days a call, up to yesterday)."""
+    platform = request.app[PLATFORM_KEY]
+    name = request.match_info["name"]
+    platform.calls.append(name)
+    if (resp := _authorised(request, platform)) is not None:
+        return resp
+    if (resp := await _apply_fault(_fault(platform, name))) is not None:
+        return resp
+    body = await request.json()
+    today = datetime.fromtimestamp(platform.clock(), SHANGHAI).date()
+    days = _datacube_days(body if isinstance(body, dict) else {}, today)
+    if isinstance(days, dict):
+        return web.json_response(days)
+    if name == "getusersummary":
+        rows = [{"ref_date": d.isoformat(), "user_source": 0, "new_user": n, "cancel_user": c}
+                for d in days for n, c in [_daily_figures(d)]]
+    else:
+        total = platform.followers
+        rows = []
+        for d in reversed(days):
+            rows.append({"ref_date": d.isoformat(), "cumulate_user": total})
+            n, c = _daily_figures(d)
+            total -= n - c
+        rows.reverse()
+    return web.json_response({"list": rows})
+
+
+async def faults(request: web.Request) -> web.Response:
+    """Sandbox-only: inject failures from another process, ``{"path": "sendall", "codes": [-1, 45066]}``."""
+    body = await request.json()
+    request.app[PLATFORM_KEY].inject(str(body["path"]), *body.get("codes", []))
+    return web.json_response({"errcode": 0})
+
+
 async def inbound(request: web.Request) -> web.Response:
     """Sandbox-only: a resident message seen by another process's FakeWeChat opens the 48 h window."""
     body = await request.json()
@@ -165,6 +406,14 @@ def create_api_app(platform: SandboxPlatform) -> web.Application:
     app.router.add_post("/cgi-bin/stable_token", stable_token)
     app.router.add_get("/cgi-bin/token", token)
     app.router.add_post("/cgi-bin/message/custom/send", custom_send)
+    app.router.add_post("/cgi-bin/media/uploadimg", uploadimg)
+    app.router.add_post("/cgi-bin/draft/add", draft_add)
+    app.router.add_post("/cgi-bin/message/mass/sendall", mass_sendall)
+    app.router.add_post("/cgi-bin/message/mass/preview", mass_preview)
+    app.router.add_post("/cgi-bin/message/mass/get", mass_get)
+    app.router.add_get("/cgi-bin/user/get", user_get)
+    app.router.add_post(r"/datacube/{name:getusersummary|getusercumulate}", datacube)
+    app.router.add_post("/sandbox/api/faults", faults)
     app.router.add_get("/sandbox/api/sent", sent)
     app.router.add_post("/sandbox/api/inbound", inbound)
     return app

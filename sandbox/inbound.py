@@ -13,11 +13,10 @@ import base64
 import itertools
 import secrets
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-
-import xml.etree.ElementTree as ET
 
 import aiohttp
 from wechatpy.crypto import PrpCrypto, WeChatCrypto

@@ -113,6 +113,8 @@ def settings(database_url: str, sandbox_api: str, knowledge_cache: Path) -> Sett
                               aes_key=Secret(TEST_AES_KEY), api_base=sandbox_api, api_timeout=5.0),
         privacy=PrivacySettings(openid_salt=Secret("test-salt")),
         knowledge=replace(base.knowledge, cache_dir=str(knowledge_cache)),
+        # The platform's tests drive the webhook only; tests/scheduler turns the scheduler on.
+        scheduler=replace(base.scheduler, enabled=False),
     )
 
 

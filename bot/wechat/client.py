@@ -109,3 +109,63 @@ class WechatClient:
             "/cgi-bin/message/custom/send",
             {"touser": openid, "msgtype": "text", "text": {"content": content}},
         )
+
+    # -- mass send (群发): used by the scheduler -------------------------------------------------
+    async def upload_image(self, filename: str, data: bytes, content_type: str = "image/jpeg") -> str:
+        """``media/uploadimg``: an image for use inside article HTML; returns its URL."""
+        token = await self.access_token()
+        form = aiohttp.FormData()
+        form.add_field("media", data, filename=filename, content_type=content_type)
+        try:
+            async with self.session.post(
+                self.api_base + "/cgi-bin/media/uploadimg", data=form, params={"access_token": token},
+                timeout=self.timeout,
+            ) as resp:
+                if resp.status >= 500:
+                    raise WechatTransportError(f"media/uploadimg: HTTP {resp.status}")
+                out = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise WechatTransportError(f"media/uploadimg: {type(exc).__name__}") from None
+        if not isinstance(out, dict):
+            raise WechatTransportError("media/uploadimg: unexpected answer")
+        if code := int(out.get("errcode", 0) or 0):
+            raise WechatApiError(code, str(out.get("errmsg", "")), out)
+        return str(out["url"])
+
+    async def add_draft(self, articles: list[dict[str, Any]]) -> str:
+        """``draft/add``; returns the draft's media_id (used as mpnews media_id in a mass send)."""
+        data = await self.call("/cgi-bin/draft/add", {"articles": articles})
+        return str(data["media_id"])
+
+    @staticmethod
+    def _mass_body(media_id: str) -> dict[str, Any]:
+        return {"mpnews": {"media_id": media_id}, "msgtype": "mpnews", "send_ignore_reprint": 0}
+
+    async def mass_sendall(self, media_id: str, *, clientmsgid: str, tag_id: int | None = None) -> dict[str, Any]:
+        """``message/mass/sendall`` to all followers or one tag. 45065 raises WechatApiError whose
+        payload carries the earlier ``msg_id``."""
+        target: dict[str, Any] = {"is_to_all": True} if tag_id is None else {"is_to_all": False, "tag_id": tag_id}
+        return await self.call(
+            "/cgi-bin/message/mass/sendall",
+            {"filter": target, **self._mass_body(media_id), "clientmsgid": clientmsgid},
+        )
+
+    async def mass_preview(self, media_id: str, openid: str) -> dict[str, Any]:
+        return await self.call("/cgi-bin/message/mass/preview", {"touser": openid, **self._mass_body(media_id)})
+
+    async def mass_get(self, msg_id: int) -> dict[str, Any]:
+        """``message/mass/get``: the send's status (SEND_SUCCESS, SENDING, SEND_FAIL, DELETE)."""
+        return await self.call("/cgi-bin/message/mass/get", {"msg_id": msg_id})
+
+    async def user_count(self) -> int:
+        """Number of followers (``user/get`` total)."""
+        token = await self.access_token()
+        try:
+            async with self.session.get(self.api_base + "/cgi-bin/user/get", params={"access_token": token},
+                                        timeout=self.timeout) as resp:
+                data = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
+            raise WechatTransportError(f"user/get: {type(exc).__name__}") from None
+        if code := int(data.get("errcode", 0) or 0):
+            raise WechatApiError(code, str(data.get("errmsg", "")), data)
+        return int(data.get("total", 0))

@@ -51,11 +51,14 @@ class Inbound:
     def dedup_key(self) -> str:
         """MsgId for messages; for events FromUserName + CreateTime + Event + EventKey.
 
-        CreateTime has one-second resolution, so two different clicks in one second differ by key.
+        CreateTime has one-second resolution, so two different clicks in one second differ by key;
+        events that carry an id of their own (MASSSENDJOBFINISH's MsgID) add it, or two mass sends
+        finishing in one second would look like one.
         """
         if self.msg_id is not None and not self.is_event:
             return f"m:{self.msg_id}"
-        return f"e:{self.from_user}:{self.create_time}:{self.event}:{self.event_key}"[:250]
+        own_id = f":{self.msg_id}" if self.msg_id is not None else ""
+        return f"e:{self.from_user}:{self.create_time}:{self.event}:{self.event_key}{own_id}"[:250]
 
     @property
     def text(self) -> str:

@@ -100,3 +100,12 @@ def test_timestamp_window() -> None:
     assert not signature.timestamp_fresh("1000", now=1400, window=300)
     assert not signature.timestamp_fresh("99999999999999999999", now=1000, window=300)
     assert not signature.timestamp_fresh("-5", now=0, window=300)
+
+
+def test_two_mass_send_reports_in_one_second_have_different_dedup_keys() -> None:
+    def report(msg_id: str) -> Inbound:
+        return Inbound.from_fields({"ToUserName": "gh", "FromUserName": "oSystem", "CreateTime": "1700000000",
+                                    "MsgType": "event", "Event": "MASSSENDJOBFINISH", "MsgID": msg_id})
+
+    assert report("1000001").dedup_key != report("1000002").dedup_key
+    assert report("1000001").dedup_key == report("1000001").dedup_key

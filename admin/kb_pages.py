@@ -1,0 +1,212 @@
+"""问答库: search and edit entries (citations beside their article text), publish/unpublish (then
+the knowledge base is rebuilt through the holder), and the hit test — the same code path as
+``pufa ask`` (bot/ask.py), with the entry ranking shown beside the answer."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import select
+
+from admin import audit
+from admin.web import HOLDER, SERVICES, SESSIONS, SETTINGS, render, staff_of
+from admin.security import redirect
+from bot.ask import ask, outcome_json
+from bot.db.base import utcnow
+from bot.db.models import KbEntry
+from bot.knowledge_service import KnowledgeHolder, entries_dir
+from bot.routing import build_dispatcher
+from knowledge.entries import EntryError, entry_from_dict, load_entries
+from knowledge.lawnames import normalize_law_name
+
+routes = web.RouteTableDef()
+STATUS_NAMES = {"published": "已发布", "draft": "草稿", "retired": "已下线"}
+_DISPATCHER = build_dispatcher()
+
+
+def _lines(text: str) -> list[str]:
+    return [ln.strip() for ln in re.split(r"[\r\n]+", text) if ln.strip()]
+
+
+def _words(text: str) -> list[str]:
+    return [w for w in (p.strip() for p in re.split(r"[,，、\s]+", text)) if w]
+
+
+def _citations(text: str) -> list[dict[str, Any]]:
+    """One per line: ``民法典 1079`` or ``民法典 第1079条``."""
+    out = []
+    for line in _lines(text):
+        m = re.match(r"^《?(?P<law>[^》\s]+)》?\s*第?(?P<n>\d+)条?\s*(?P<quote>.*)$", line)
+        if not m:
+            raise EntryError([f"引用“{line}”应写成：法律名称 条号，例如 民法典 1079"])
+        out.append({"law": normalize_law_name(m["law"]), "article": int(m["n"]), "quote": m["quote"].strip()})
+    return out
+
+
+async def ensure_imported(request: web.Request) -> None:
+    """Entries are edited in the database; the first visit copies the bundled files there once."""
+    sessions = request.config_dict[SESSIONS]
+    async with sessions() as s, s.begin():
+        if (await s.execute(select(KbEntry.id).limit(1))).first() is not None:
+            return
+        from bot.cli.kb import entry_row
+
+        now = utcnow()
+        for e in load_entries(entries_dir(request.config_dict[SETTINGS])):
+            s.add(KbEntry(**entry_row(e, now)))
+
+
+async def reload_kb(request: web.Request) -> None:
+    holder: KnowledgeHolder = request.config_dict[HOLDER]
+    if holder.sessions is None:
+        holder.sessions = request.config_dict[SESSIONS]
+    await holder.load()
+
+
+def article_text(request: web.Request, law: str, number: int) -> str:
+    art = request.config_dict[HOLDER].current.article(law, number)
+    return art.text if art is not None else "（法条库中找不到这一条，请核对）"
+
+
+@routes.get("/kb")
+async def kb_list(request: web.Request) -> web.StreamResponse:
+    await ensure_imported(request)
+    q = request.query.get("q", "").strip()
+    async with request.config_dict[SESSIONS]() as s:
+        stmt = select(KbEntry).order_by(KbEntry.topic_key, KbEntry.id)
+        if q:
+            like = f"%{q}%"
+            stmt = stmt.where(KbEntry.question.like(like) | KbEntry.answer.like(like) | KbEntry.id.like(like))
+        rows = list((await s.execute(stmt)).scalars())
+    return render(request, "kb_list.html", active="kb", rows=rows[:300], total=len(rows), q=q,
+                  status_names=STATUS_NAMES)
+
+
+def _form_entry(form: Any, base: KbEntry | None) -> dict[str, Any]:
+    raw = {
+        "id": str(form.get("id", base.id if base else "")).strip(),
+        "topic_key": str(form.get("topic_key", "")).strip(), "topic": str(form.get("topic", "")).strip(),
+        "question": str(form.get("question", "")).strip(), "similar": _lines(str(form.get("similar", ""))),
+        "keywords": _words(str(form.get("keywords", ""))), "answer": str(form.get("answer", "")).strip(),
+        "citations": _citations(str(form.get("citations", ""))), "tags": _words(str(form.get("tags", ""))),
+        "contacts": list(base.contacts) if base else [], "status": base.status if base else "draft",
+        "reviewed": base.reviewed if base else None,
+    }
+    entry_from_dict(raw)  # the loader's own checks: required fields, citation shape, lengths
+    return raw
+
+
+def _edit_ctx(request: web.Request, row: KbEntry | None, raw: dict[str, Any] | None) -> dict[str, Any]:
+    src: Any = raw if raw is not None else (row.__dict__ if row is not None else {})
+    cites = list(src.get("citations", []))
+    return {
+        "row": row, "f": {
+            "id": src.get("id", ""), "topic_key": src.get("topic_key", ""), "topic": src.get("topic", ""),
+            "question": src.get("question", ""), "similar": "\n".join(src.get("similar", [])),
+            "keywords": "、".join(src.get("keywords", [])), "answer": src.get("answer", ""),
+            "citations": "\n".join(f"{c['law']} {c['article']} {c.get('quote', '')}".strip() for c in cites),
+            "tags": "、".join(src.get("tags", [])),
+        },
+        "cites": [{"law": c["law"], "article": c["article"], "text": article_text(request, c["law"], int(c["article"]))}
+                  for c in cites],
+        "status_names": STATUS_NAMES, "active": "kb",
+    }
+
+
+@routes.get("/kb/new")
+async def kb_new(request: web.Request) -> web.StreamResponse:
+    raw: dict[str, Any] = {"id": "", "topic_key": "", "topic": "", "question": request.query.get("question", ""),
+                           "keywords": _words(request.query.get("keywords", "")), "similar": _lines(
+                               request.query.get("similar", "")), "answer": "", "citations": [], "tags": []}
+    return render(request, "kb_edit.html", error="", **_edit_ctx(request, None, raw))
+
+
+@routes.get("/kb/{id}")
+async def kb_edit(request: web.Request) -> web.StreamResponse:
+    async with request.config_dict[SESSIONS]() as s:
+        row = await s.get(KbEntry, request.match_info["id"])
+    if row is None:
+        raise web.HTTPNotFound(text="没有这条问答")
+    return render(request, "kb_edit.html", error=request.query.get("saved", "") and "", saved=request.query.get(
+        "saved") == "1", **_edit_ctx(request, row, None))
+
+
+@routes.post("/kb/save")
+async def kb_save(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    original = str(form.get("original", ""))
+    sessions = request.config_dict[SESSIONS]
+    async with sessions() as s:
+        base = await s.get(KbEntry, original) if original else None
+    try:
+        raw = _form_entry(form, base)
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{1,79}", raw["id"]):
+            raise EntryError(["编号只能用小写字母、数字和连字符，例如 labor-overtime-pay"])
+    except EntryError as exc:
+        return render(request, "kb_edit.html", status=400, error="；".join(exc.problems), saved=False,
+                      **_edit_ctx(request, base, _safe_raw(form, base)))
+    async with sessions() as s, s.begin():
+        row = await s.get(KbEntry, original or raw["id"])
+        if row is None:
+            if await s.get(KbEntry, raw["id"]) is not None:
+                return render(request, "kb_edit.html", status=400, error=f"编号 {raw['id']} 已被使用", saved=False,
+                              **_edit_ctx(request, None, raw))
+            row = KbEntry(id=raw["id"], status="draft")
+            s.add(row)
+        for key in ("topic_key", "topic", "question", "similar", "keywords", "answer", "citations", "tags"):
+            setattr(row, key, raw[key])
+        row.updated_at = utcnow()
+        await audit.record(s, staff_of(request).name, "edit", f"问答 {row.id}", row.question[:100])
+    if row.status == "published":
+        await reload_kb(request)
+    return redirect(f"/admin/kb/{row.id}?saved=1")
+
+
+def _safe_raw(form: Any, base: KbEntry | None) -> dict[str, Any]:
+    """What the staff typed, to show the form again after a refusal."""
+    try:
+        cites = _citations(str(form.get("citations", "")))
+    except EntryError:
+        cites = []
+    return {"id": str(form.get("id", "")), "topic_key": str(form.get("topic_key", "")),
+            "topic": str(form.get("topic", "")), "question": str(form.get("question", "")),
+            "similar": _lines(str(form.get("similar", ""))), "keywords": _words(str(form.get("keywords", ""))),
+            "answer": str(form.get("answer", "")), "citations": cites, "tags": _words(str(form.get("tags", "")))}
+
+
+@routes.post("/kb/{id}/status")
+async def kb_status(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    status = str(form.get("status", ""))
+    if status not in STATUS_NAMES:
+        raise web.HTTPBadRequest(text="未知的状态")
+    async with request.config_dict[SESSIONS]() as s, s.begin():
+        row = await s.get(KbEntry, request.match_info["id"])
+        if row is None:
+            raise web.HTTPNotFound(text="没有这条问答")
+        row.status = status
+        row.updated_at = utcnow()
+        await audit.record(s, staff_of(request).name, "publish", f"问答 {row.id}", STATUS_NAMES[status])
+    await reload_kb(request)
+    return redirect(f"/admin/kb/{request.match_info['id']}?saved=1")
+
+
+@routes.get("/hit-test")
+async def hit_test(request: web.Request) -> web.StreamResponse:
+    question = request.query.get("q", "").strip()[:500]
+    result: dict[str, Any] | None = None
+    ranking: list[dict[str, Any]] = []
+    if question:
+        # The same call as `pufa ask`: dispatcher, handlers and the knowledge base the bot is using.
+        outcome = await ask(_DISPATCHER, request.config_dict[SERVICES], question)
+        result = outcome_json(outcome)
+        kb = request.config_dict[HOLDER].current.kb
+        analysis = kb.tokenizer.analyze(question)
+        if analysis.words:
+            ranked = kb.rank_entries(analysis, k=8)
+            entries = kb.entries()
+            ranking = [{"id": entries[d].id, "question": entries[d].question, "score": round(sc, 3)}
+                       for d, sc in zip(ranked.docs, ranked.scores, strict=True)]
+    return render(request, "hit_test.html", active="kb", q=question, result=result, ranking=ranking)

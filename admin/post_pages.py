@@ -1,0 +1,220 @@
+"""推送 and 宣传日历: create/edit/schedule/cancel posts (quota warnings before saving), a phone-sized
+preview, preview to staff WeChat, the year's campaign calendar and the push log with the counts of
+MASSSENDJOBFINISH. Everything goes through scheduler/posts.py; the scheduler sends."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import update
+
+from admin import audit
+from admin.security import redirect
+from admin.web import SESSIONS, SETTINGS, WECHAT, render, staff_of
+from bot.db.base import utcnow
+from reports.period import SHANGHAI
+from scheduler.calendar import load_calendar
+from scheduler.models import CHANNELS, DRAFT, SCHEDULED, STATE_NAMES, Post
+from scheduler.posts import (
+    NewPost,
+    PostError,
+    add_post,
+    cancel_post,
+    get_post,
+    list_posts,
+    month_log,
+    schedule_draft,
+)
+from scheduler.preview import send_preview, staff_openids
+from scheduler.quota import QuotaExceeded, check_quota
+
+routes = web.RouteTableDef()
+CHANNEL_NAMES = {"wechat": "微信群发", "dingtalk": "钉钉群"}
+OUTCOME_NAMES = {"pending": "进行中", "sent": "已发送", "already_sent": "已发送（重复请求）", "retry": "待重试",
+                 "failed": "失败", "needs_attention": "需人工处理", "interrupted": "中断", "missed": "错过"}
+
+
+def parse_when(text: str) -> datetime:
+    """``2026-12-04T08:30`` (datetime-local, Beijing time) → aware UTC."""
+    try:
+        naive = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise PostError("请填写发送时间") from None
+    return naive.replace(tzinfo=SHANGHAI).astimezone(UTC)
+
+
+def local_input(dt: datetime | None) -> str:
+    return dt.astimezone(SHANGHAI).strftime("%Y-%m-%dT%H:%M:%S") if dt else ""
+
+
+def _ctx(**kw: Any) -> dict[str, Any]:
+    return {"active": "posts", "channels": CHANNELS, "channel_names": CHANNEL_NAMES, "state_names": STATE_NAMES,
+            "warning": "", "conflicts": [], "error": "", "notice": "", **kw}
+
+
+async def quota_warning(request: web.Request, when: datetime, exclude: int | None) -> QuotaExceeded | None:
+    settings = request.config_dict[SETTINGS]
+    async with request.config_dict[SESSIONS]() as s:
+        try:
+            await check_quota(s, settings.wechat.account_type, when, exclude=exclude)
+        except QuotaExceeded as exc:
+            return exc
+    return None
+
+
+@routes.get("/posts")
+async def posts_list(request: web.Request) -> web.StreamResponse:
+    posts = await list_posts(request.config_dict[SESSIONS])
+    posts.sort(key=lambda p: p.send_at, reverse=True)
+    return render(request, "posts.html", **_ctx(posts=posts[:200]))
+
+
+@routes.get("/posts/new")
+async def post_new(request: web.Request) -> web.StreamResponse:
+    f = {"title": "", "digest": "", "body": "", "channel": "wechat", "send_at": request.query.get("at", ""),
+         "campaign": request.query.get("campaign", "")}
+    return render(request, "post_edit.html", **_ctx(post=None, f=f))
+
+
+@routes.get("/posts/{id:\\d+}")
+async def post_edit(request: web.Request) -> web.StreamResponse:
+    post = await get_post(request.config_dict[SESSIONS], int(request.match_info["id"]))
+    if post is None:
+        raise web.HTTPNotFound(text="没有这条推送")
+    f = {"title": post.title, "digest": post.digest, "body": post.body, "channel": post.channel,
+         "send_at": local_input(post.send_at), "campaign": post.campaign or ""}
+    return render(request, "post_edit.html", **_ctx(post=post, f=f, notice=request.query.get("notice", "")))
+
+
+@routes.post("/posts/save")
+async def post_save(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    sessions, settings = request.config_dict[SESSIONS], request.config_dict[SETTINGS]
+    actor = staff_of(request).name
+    post_id = int(str(form.get("id") or 0)) or None
+    f = {k: str(form.get(k, "")) for k in ("title", "digest", "body", "channel", "send_at", "campaign")}
+    as_draft = form.get("action") == "draft"
+    existing = await get_post(sessions, post_id) if post_id else None
+    try:
+        when = parse_when(f["send_at"])
+        new = NewPost(title=f["title"].strip(), body=f["body"], channel=f["channel"], send_at=when,
+                      digest=f["digest"].strip(), campaign=f["campaign"].strip() or None, draft=as_draft)
+        if f["channel"] == "wechat" and not as_draft and form.get("confirm") != "1":
+            # Warn before saving: the same rule add_post enforces, shown with the posts in the way.
+            exc = await quota_warning(request, when, post_id)
+            if exc is not None:
+                return render(request, "post_edit.html", status=409,
+                              **_ctx(post=existing, f=f, warning=str(exc), conflicts=exc.conflicts))
+        if existing is None:
+            post = await add_post(sessions, new, account_type=settings.wechat.account_type)
+            pid = post.id
+        else:
+            pid = await _update(request, existing, new)
+    except QuotaExceeded as exc:
+        return render(request, "post_edit.html", status=409,
+                      **_ctx(post=existing, f=f, warning=str(exc), conflicts=exc.conflicts))
+    except PostError as exc:
+        return render(request, "post_edit.html", status=400, **_ctx(post=existing, f=f, error=str(exc)))
+    await audit.log(sessions, actor, "push" if not as_draft else "edit", f"推送 #{pid}",
+                    f"{'草稿' if as_draft else '安排发送'}：{new.title}（{local_input(when)}）")
+    return redirect(f"/admin/posts/{pid}?notice=saved")
+
+
+async def _update(request: web.Request, post: Post, new: NewPost) -> int:
+    """Edit a draft or a scheduled post in place (the sender only claims ``scheduled`` ones, and the
+    conditional UPDATE loses cleanly to a claim that came first)."""
+    from scheduler.posts import validate
+
+    validate(new)
+    settings = request.config_dict[SETTINGS]
+    if not new.draft and new.send_at < utcnow():
+        raise PostError("发送时间已过，请选择将来的时间")
+    async with request.config_dict[SESSIONS]() as s, s.begin():
+        if new.channel == "wechat" and not new.draft:
+            await check_quota(s, settings.wechat.account_type, new.send_at, exclude=post.id)
+        res = await s.execute(
+            update(Post).where(Post.id == post.id, Post.state.in_((DRAFT, SCHEDULED)))
+            .values(title=new.title, digest=new.digest, body=new.body, channel=new.channel, campaign=new.campaign,
+                    send_at=new.send_at, due_at=new.send_at, state=DRAFT if new.draft else SCHEDULED,
+                    updated_at=utcnow())
+            .execution_options(synchronize_session=False))
+        if res.rowcount != 1:  # type: ignore[attr-defined]
+            raise PostError(f"推送 #{post.id} 已开始发送或已结束，不能再修改")
+    return post.id
+
+
+@routes.post("/posts/{id:\\d+}/cancel")
+async def post_cancel(request: web.Request) -> web.StreamResponse:
+    pid = int(request.match_info["id"])
+    try:
+        post = await cancel_post(request.config_dict[SESSIONS], pid)
+    except PostError as exc:
+        return redirect(f"/admin/posts/{pid}", notice=str(exc))
+    await audit.log(request.config_dict[SESSIONS], staff_of(request).name, "push", f"推送 #{pid}", f"取消：{post.title}")
+    return redirect(f"/admin/posts/{pid}?notice=cancelled")
+
+
+@routes.post("/posts/{id:\\d+}/schedule")
+async def post_schedule(request: web.Request) -> web.StreamResponse:
+    pid = int(request.match_info["id"])
+    settings = request.config_dict[SETTINGS]
+    try:
+        await schedule_draft(request.config_dict[SESSIONS], pid, account_type=settings.wechat.account_type)
+    except (PostError, QuotaExceeded) as exc:
+        return redirect(f"/admin/posts/{pid}", notice=str(exc))
+    await audit.log(request.config_dict[SESSIONS], staff_of(request).name, "push", f"推送 #{pid}", "草稿改为安排发送")
+    return redirect(f"/admin/posts/{pid}?notice=saved")
+
+
+@routes.post("/posts/{id:\\d+}/preview")
+async def post_preview(request: web.Request) -> web.StreamResponse:
+    pid = int(request.match_info["id"])
+    post = await get_post(request.config_dict[SESSIONS], pid)
+    client = request.config_dict.get(WECHAT)
+    if post is None or client is None:
+        return redirect(f"/admin/posts/{pid}", notice="未配置微信公众号，无法预览")
+    try:
+        results = await send_preview(client, post, staff_openids(request.config_dict[SETTINGS].scheduler.preview_openids))
+    except ValueError as exc:
+        return redirect(f"/admin/posts/{pid}", notice=str(exc))
+    ok = sum(r.ok for r in results)
+    return redirect(f"/admin/posts/{pid}", notice=f"已发送预览给 {ok}/{len(results)} 位工作人员")
+
+
+@routes.get("/push-log")
+async def push_log(request: web.Request) -> web.StreamResponse:
+    now = datetime.now(SHANGHAI)
+    try:
+        year, month = (int(x) for x in request.query.get("month", f"{now:%Y-%m}").split("-"))
+    except ValueError:
+        year, month = now.year, now.month
+    rows = await month_log(request.config_dict[SESSIONS], year, month)
+    rows.sort(key=lambda r: r[0].started_at, reverse=True)
+    return render(request, "push_log.html", **_ctx(rows=rows, month=f"{year}-{month:02d}", outcome_names=OUTCOME_NAMES))
+
+
+@routes.get("/calendar")
+async def calendar(request: web.Request) -> web.StreamResponse:
+    settings = request.config_dict[SETTINGS]
+    try:
+        year = int(request.query.get("year", "") or datetime.now(SHANGHAI).year)
+    except ValueError:
+        year = datetime.now(SHANGHAI).year
+    occurrences = load_calendar(settings.scheduler.calendar_file or None).occurrences(year)
+    posts = [p for p in await list_posts(request.config_dict[SESSIONS]) if p.send_at.astimezone(SHANGHAI).year == year]
+    by_campaign: dict[str, list[Post]] = defaultdict(list)
+    by_month: dict[int, list[Post]] = defaultdict(list)
+    for p in posts:
+        if p.campaign:
+            by_campaign[p.campaign].append(p)
+        by_month[p.send_at.astimezone(SHANGHAI).month].append(p)
+    months: list[dict[str, Any]] = []
+    for m in range(1, 13):
+        occ = [o for o in occurrences if o.start is not None and o.start.month == m]
+        months.append({"month": m, "occurrences": occ, "posts": by_month.get(m, [])})
+    unset = [o for o in occurrences if o.start is None]
+    return render(request, "calendar.html", active="calendar", year=year, months=months, unset=unset,
+                  by_campaign=by_campaign, state_names=STATE_NAMES)

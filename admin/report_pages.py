@@ -1,0 +1,94 @@
+"""台账与报表: add and edit activity-ledger rows (reports/ledger.py validates them) and download the
+xlsx/docx report of a month or a year (reports/service.py, which records the export; the admin audit
+log records it too)."""
+
+from __future__ import annotations
+
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from admin import audit
+from admin.security import client_address, redirect
+from admin.web import SESSIONS, SETTINGS, render, staff_of
+from bot.db.base import utcnow
+from reports import ledger, period
+from reports.models import LedgerActivity
+from reports.period import SHANGHAI, PeriodError
+from reports.service import produce
+
+routes = web.RouteTableDef()
+MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+FIELDS = ("day", "kind", "place", "organiser", "participants", "materials", "notes")
+
+
+@routes.get("/ledger")
+async def ledger_page(request: web.Request) -> web.StreamResponse:
+    now = datetime.now(SHANGHAI)
+    month = request.query.get("month", f"{now:%Y-%m}")
+    try:
+        p = period.month(month)
+    except PeriodError:
+        p = period.month(f"{now:%Y-%m}")
+    async with request.config_dict[SESSIONS]() as s:
+        rows = await ledger.listing(s, p.first, p.last)
+    edit_id = int(request.query.get("edit", "0") or 0)
+    editing = next((r for r in rows if r.id == edit_id), None)
+    return render(request, "ledger.html", active="ledger", rows=rows, month=p.key, label=p.label, editing=editing,
+                  types=request.config_dict[SETTINGS].reports.activity_type_list, error=request.query.get("error", ""),
+                  notice=request.query.get("notice", ""), this_year=now.year, today=now.date().isoformat())
+
+
+@routes.post("/ledger/save")
+async def ledger_save(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    values: dict[str, Any] = {k: str(form.get(k, "")) for k in FIELDS}
+    types = request.config_dict[SETTINGS].reports.activity_type_list
+    row_id = int(str(form.get("id") or 0))
+    try:
+        item = ledger.validate(values, types)
+    except ValueError as exc:
+        return redirect("/admin/ledger", error=str(exc))
+    actor = staff_of(request).name
+    async with request.config_dict[SESSIONS]() as s, s.begin():
+        if row_id:
+            row = await s.get(LedgerActivity, row_id)
+            if row is None:
+                raise web.HTTPNotFound(text="没有这条台账")
+            for key in FIELDS:
+                setattr(row, key, getattr(item, key))
+            row.updated_at = utcnow()
+        else:
+            row_id = (await ledger.add_all(s, [item], actor))[0]
+        await audit.record(s, actor, "edit", f"台账 #{row_id}", f"{item.day} {item.kind} {item.place}")
+    return redirect(f"/admin/ledger?month={item.day:%Y-%m}", notice="已保存")
+
+
+@routes.get("/report")
+async def report_download(request: web.Request) -> web.StreamResponse:
+    fmt = request.query.get("format", "xlsx")
+    if fmt not in MIME:
+        raise web.HTTPBadRequest(text="格式只能是 xlsx 或 docx")
+    try:
+        if request.query.get("kind") == "year":
+            p = period.year(request.query.get("year", ""))
+        else:
+            p = period.month(request.query.get("month", ""))
+    except PeriodError as exc:
+        return redirect("/admin/ledger", error=str(exc))
+    staff = staff_of(request)
+    settings = request.config_dict[SETTINGS]
+    with tempfile.TemporaryDirectory(prefix="pufa-report-") as tmp:
+        out = Path(tmp) / f"pufa-report-{p.key}.{fmt}"
+        await produce(request.config_dict[SESSIONS], settings, p, fmt, output=out, actor=f"admin:{staff.name}")
+        data = out.read_bytes()
+    await audit.log(request.config_dict[SESSIONS], staff.name, "export", f"报表 {p.key}", fmt, client_address(request))
+    name = f"普法报表-{p.key}.{fmt}"
+    from urllib.parse import quote
+
+    return web.Response(body=data, content_type=MIME[fmt], headers={
+        "Content-Disposition": f"attachment; filename=\"pufa-report-{p.key}.{fmt}\"; filename*=UTF-8''{quote(name)}"})

@@ -1,0 +1,213 @@
+"""Matching a resident's message: curated entries first, then law articles, else no match.
+
+``KnowledgeBase.build`` does all the work once; ``match`` only reads, so a rebuilt instance can be
+swapped in while the old one keeps answering.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Literal
+
+from knowledge.calibration import Calibration, Features
+from knowledge.entries import Entry
+from knowledge.index import Bm25Builder, Bm25Index, top_k
+from knowledge.laws import Article, LawCorpus
+from knowledge.safety import detect_urgent
+from knowledge.tokenizer import Analysis, Tokenizer
+
+__all__ = ["Candidate", "Citation", "KnowledgeBase", "Match", "Ranked"]
+
+# Field weights: how people ask (question, similar phrasings) counts most, then the curated keywords,
+# then the answer text, which also talks about neighbouring matters. Measured in docs/evaluation.md.
+ENTRY_WEIGHTS = {"question": 3.0, "similar": 3.0, "keywords": 2.0, "topic": 0.5, "answer": 0.4}
+ARTICLE_WEIGHTS = {"text": 1.0, "chapter": 0.6, "lay": 1.2}
+BIGRAM_WEIGHT = 0.3  # character bigrams only nudge: they rescue typos, they must not outvote words
+LAY_MAX_TERMS = 1000  # resident phrasings indexed with one article (bounded for huge content sets)
+# Postings read per query (see knowledge/index.py): bounds the latency at any number of entries.
+ENTRY_BUDGET, ARTICLE_BUDGET = 2500, 4000
+# Only the rarest words of a long message count: its everyday words only cost time (no measurable
+# change in ranking on the dev set or STARD).
+ENTRY_MAX_TERMS, ARTICLE_MAX_TERMS = 40, 24
+LAW_TIER_MAX = 3
+LAW_TIER_RELATIVE = 0.7  # further articles only when close to the best one
+Cite = tuple[str, int]
+
+
+@dataclass(frozen=True)
+class Citation:
+    law: str
+    article: int
+
+
+@dataclass(frozen=True)
+class Candidate:
+    entry_id: str
+    question: str
+    score: float
+
+
+@dataclass(frozen=True)
+class Match:
+    status: Literal["answered", "ambiguous", "no_match"]
+    tier: Literal["entry", "law", "none"]
+    entry: Entry | None
+    score: float
+    citations: tuple[Citation, ...]
+    articles: tuple[Article, ...]
+    candidates: tuple[Candidate, ...]
+    keywords: tuple[str, ...]
+    urgent: str | None
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """One tier's ranking of a query, with the features its confidence is computed from."""
+
+    docs: tuple[int, ...]
+    scores: tuple[float, ...]
+    features: Features
+
+
+class KnowledgeBase:
+    def __init__(self, entries: Sequence[Entry], articles: Sequence[Article], tokenizer: Tokenizer,
+                 entry_words: Bm25Index, entry_grams: Bm25Index, article_words: Bm25Index,
+                 calibration: Calibration) -> None:
+        self._entries = tuple(entries)
+        self._articles = tuple(articles)
+        self._by_id = MappingProxyType({e.id: e for e in self._entries})
+        self._first_cite = tuple((e.citations[0].law, e.citations[0].article) for e in self._entries)
+        self.tokenizer = tokenizer
+        self._entry_words = entry_words
+        self._entry_grams = entry_grams
+        self._article_words = article_words
+        self.calibration = calibration
+        topics: dict[str, tuple[str, list[Entry]]] = {}
+        for e in self._entries:
+            topics.setdefault(e.topic_key, (e.topic, []))[1].append(e)
+        self._topics = tuple((k, name, tuple(es)) for k, (name, es) in topics.items())
+
+    @classmethod
+    def build(cls, entries: Iterable[Entry], corpus: LawCorpus, *, tokenizer: Tokenizer | None = None,
+              calibration: Calibration | None = None, cache_dir: str | Path | None = None) -> KnowledgeBase:
+        """Index the published entries and all law articles."""
+        tk = tokenizer or Tokenizer(cache_dir=cache_dir)
+        tk.warm_up()
+        published = [e for e in entries if e.published and e.citations]
+        words, grams = Bm25Builder(ENTRY_WEIGHTS), Bm25Builder({"grams": 1.0})
+        lay: dict[Cite, list[str]] = {}
+        for e in published:
+            q, sims = tk.analyze(e.question), [tk.analyze(s) for s in e.similar]
+            asked = [*q.words, *(w for s in sims for w in s.words)]
+            kws = [w for k in e.keywords for w in tk.analyze(k).words]
+            words.add({"question": q.words, "similar": asked[len(q.words):], "keywords": kws,
+                       "topic": tk.analyze(e.topic).words, "answer": tk.analyze(e.answer).words})
+            grams.add({"grams": [g for a in (q, *sims) for g in a.bigrams]})
+            # The ways residents ask about an article describe it in their words: index them with it.
+            for c in e.citations:
+                bucket = lay.setdefault((c.law, c.article), [])
+                bucket.extend((asked + kws)[: LAY_MAX_TERMS - len(bucket)])
+        articles = sorted(corpus.articles(), key=lambda a: a.sub > 0)
+        laws = Bm25Builder(ARTICLE_WEIGHTS)
+        for a in articles:
+            laws.add({"text": tk.analyze(a.text).words, "chapter": tk.analyze(f"{a.law} {a.chapter}").words,
+                      "lay": lay.get((a.law, a.number), []) if a.sub == 0 else []})
+        return cls(published, articles, tk, words.finish(), grams.finish(), laws.finish(),
+                   calibration or Calibration.load())
+
+    def with_calibration(self, calibration: Calibration) -> KnowledgeBase:
+        """The same indexes with another confidence model (a new object: this one is not changed)."""
+        return KnowledgeBase(self._entries, self._articles, self.tokenizer, self._entry_words,
+                             self._entry_grams, self._article_words, calibration)
+
+    # -- read-only API -------------------------------------------------------------------------
+
+    def topics(self) -> tuple[tuple[str, str, tuple[Entry, ...]], ...]:
+        """(topic_key, topic, published entries) in file order, for the menu."""
+        return self._topics
+
+    def entry(self, entry_id: str) -> Entry | None:
+        return self._by_id.get(entry_id)
+
+    def entries(self) -> tuple[Entry, ...]:
+        return self._entries
+
+    @property
+    def articles(self) -> tuple[Article, ...]:
+        return self._articles
+
+    def rank_entries(self, a: Analysis, k: int = 5) -> Ranked:
+        scores = self._entry_words.scores(a.words, ENTRY_BUDGET, ENTRY_MAX_TERMS)
+        # Bigrams are the fallback for words the entries do not know (typos, unusual words).
+        if a.bigrams and any(w not in self._entry_words for w in a.words):
+            for doc, s in self._entry_grams.scores(a.bigrams, ENTRY_BUDGET // 2).items():
+                scores[doc] = scores.get(doc, 0.0) + BIGRAM_WEIGHT * s
+        return self._ranked(self._entry_words, a, scores, k, self._first_cite)
+
+    def rank_articles(self, a: Analysis, k: int = 5) -> Ranked:
+        scores = self._article_words.scores(a.words, ARTICLE_BUDGET, ARTICLE_MAX_TERMS)
+        return self._ranked(self._article_words, a, scores, k, None)
+
+    @staticmethod
+    def _ranked(index: Bm25Index, a: Analysis, scores: dict[int, float], k: int,
+                same: Sequence[Cite] | None) -> Ranked:
+        best = [(d, s) for s, d in top_k(scores, k)]
+        if not best:
+            return Ranked((), (), Features(0.0, 0.0, 0.0, len(set(a.words)), index.known(a.words)))
+        total_idf = sum(index.term_idf(t) for t in dict.fromkeys(a.words)) or 1.0
+        top_doc, top = best[0]
+        # The runner-up that matters gives a different answer: two entries citing the same article
+        # first are not a real ambiguity.
+        rivals = [s for d, s in best[1:] if same is None or same[d] != same[top_doc]]
+        second = rivals[0] if rivals else 0.0
+        features = Features(score=top / total_idf, coverage=index.coverage(a.words, top_doc),
+                            margin=(top - second) / top if top > 0 else 0.0, n_terms=len(set(a.words)),
+                            known=index.known(a.words))
+        return Ranked(tuple(d for d, _ in best), tuple(s for _, s in best), features)
+
+    def match(self, text: str) -> Match:
+        """Never raises on any string; see the module docstring for the tiers."""
+        urgent = detect_urgent(text)
+        a = self.tokenizer.analyze(text)
+        if not a.words:
+            return Match("no_match", "none", None, 0.0, (), (), (), a.keywords, urgent)
+        cal = self.calibration
+        ranked = self.rank_entries(a)
+        conf = cal.entry_confidence(ranked.features) if ranked.docs else 0.0
+        if conf >= cal.answer_threshold:
+            e = self._entries[ranked.docs[0]]
+            cites = tuple(Citation(c.law, c.article) for c in e.citations)
+            return Match("answered", "entry", e, conf, cites, (), (), a.keywords, urgent)
+        if conf >= cal.ambiguous_threshold:
+            cands = tuple(Candidate(self._entries[d].id, self._entries[d].question, round(s, 3))
+                          for d, s in zip(ranked.docs[:3], ranked.scores[:3], strict=True))
+            return Match("ambiguous", "entry", None, conf, (), (), cands, a.keywords, urgent)
+        laws = self.rank_articles(a)
+        law_conf = cal.law_confidence(laws.features) if laws.docs else 0.0
+        if law_conf >= cal.law_threshold:
+            top = laws.scores[0]
+            chosen = [self._articles[d] for d, s in zip(laws.docs, laws.scores, strict=True)
+                      if s >= LAW_TIER_RELATIVE * top][:LAW_TIER_MAX]
+            cites = tuple(Citation(art.law, art.number) for art in chosen)
+            return Match("answered", "law", None, law_conf, cites, tuple(chosen), (), a.keywords, urgent)
+        return Match("no_match", "none", None, max(conf, law_conf), (), (), (), a.keywords, urgent)
+
+    def search_articles(self, text: str, k: int = 3) -> list[Article]:
+        """The best articles for a text, whatever their confidence (the law tier's ranking)."""
+        ranked = self.rank_articles(self.tokenizer.analyze(text), k)
+        return [self._articles[d] for d in ranked.docs]
+
+    def rank_citations(self, text: str, k: int = 3) -> list[Cite]:
+        """Articles for a text, best first: a confident entry's citations, then the article ranking."""
+        a = self.tokenizer.analyze(text)
+        out: list[Cite] = []
+        if a.words:
+            ranked = self.rank_entries(a)
+            if ranked.docs and self.calibration.entry_confidence(ranked.features) >= \
+                    self.calibration.ambiguous_threshold:
+                out += [(c.law, c.article) for c in self._entries[ranked.docs[0]].citations]
+            out += [(self._articles[d].law, self._articles[d].number) for d in self.rank_articles(a, k).docs]
+        return list(dict.fromkeys(out))[:k]

@@ -1,0 +1,138 @@
+"""Fitting the confidence model and thresholds on the tuning split (``pufa kb eval --calibrate``).
+
+Only questions whose hash puts them in the tuning two thirds are used; the held-out third and STARD
+are never seen here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from knowledge.calibration import CALIBRATION_FILE, Calibration, fit_logistic
+from knowledge.engine import KnowledgeBase
+from knowledge.evaluate import DevItem, split_of
+
+__all__ = ["MIN_OOS_REJECTION", "Outcomes", "calibrate", "choose_thresholds"]
+
+OOS_EXAMPLES = CALIBRATION_FILE.parent / "oos_examples.txt"
+MIN_OOS_REJECTION = 0.97
+AMBIGUOUS_BAND = 0.15  # on the tuning split; the target on held-out data is 95 %
+# What an outcome is worth to a resident: a wrong answer costs more than no answer.
+# A wrong answer costs as much as a right one gains: answer when more likely right than wrong.
+REWARD = {"right": 1.0, "wrong": -1.0, "choice_right": 0.5, "choice_wrong": -0.3, "oos_answered": -2.0,
+          "oos_choice": -1.0}
+_GRID = [i / 40 for i in range(1, 40)]
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """Per question: the tier confidences and whether each tier's first answer would be right."""
+
+    in_scope: bool
+    entry_conf: float
+    entry_right: bool
+    choice_right: bool
+    law_conf: float
+    law_right: bool
+
+
+def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> list[Outcomes]:
+    out = []
+    for item in items:
+        a = kb.tokenizer.analyze(item.q)
+        er, lr = kb.rank_entries(a), kb.rank_articles(a)
+        firsts = [kb.entries()[d].citations[0] for d in er.docs[:3]]
+        cites = [(c.law, c.article) for c in firsts]
+        law_top = [(kb.articles[d].law, kb.articles[d].number) for d in lr.docs[:1]]
+        out.append(Outcomes(
+            item.in_scope,
+            cal.entry_confidence(er.features) if er.docs else 0.0,
+            bool(cites) and cites[0] in item.cite,
+            any(c in item.cite for c in cites),
+            cal.law_confidence(lr.features) if lr.docs else 0.0,
+            bool(law_top) and law_top[0] in item.cite,
+        ))
+    return out
+
+
+def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float) -> tuple[float, float]:
+    total, oos, rejected = 0.0, 0, 0
+    for r in rows:
+        if r.entry_conf >= answer:
+            kind = ("right" if r.entry_right else "wrong") if r.in_scope else "oos_answered"
+        elif r.entry_conf >= amb:
+            kind = ("choice_right" if r.choice_right else "choice_wrong") if r.in_scope else "oos_choice"
+        elif r.law_conf >= law:
+            kind = ("right" if r.law_right else "wrong") if r.in_scope else "oos_answered"
+        else:
+            kind = "none" if r.in_scope else "rejected"
+        total += REWARD.get(kind, 0.0)
+        if not r.in_scope:
+            oos += 1
+            rejected += kind == "rejected"
+    return total, rejected / max(1, oos)
+
+
+def choose_thresholds(rows: Sequence[Outcomes]) -> tuple[float, float, float]:
+    """Answer and law thresholds by the reward above; the ambiguous band is a fixed width below the
+    answer threshold (one free parameter less to over-fit on a few hundred questions)."""
+    best: tuple[float, tuple[float, float, float]] = (float("-inf"), (0.6, 0.45, 0.5))
+    for answer in _GRID:
+        amb = max(0.0, answer - AMBIGUOUS_BAND)
+        for law in _GRID:
+            value, rejection = _utility(rows, answer, amb, law)
+            if rejection >= MIN_OOS_REJECTION and value > best[0]:
+                best = (value, (answer, amb, law))
+    return best[1]
+
+
+def oos_examples() -> list[DevItem]:
+    """Our own out-of-scope messages: the dev set has few, and rejecting them is a hard requirement."""
+    lines = OOS_EXAMPLES.read_text(encoding="utf-8").splitlines()
+    return [DevItem(ln.strip(), ()) for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
+def calibrate(kb: KnowledgeBase, items: Sequence[DevItem]) -> Calibration:
+    """A new calibration from the tuning split of ``items`` (the rest is ignored)."""
+    tune = [i for i in items if split_of(i.q) == "tune"] + oos_examples()
+    feats = []
+    for item in tune:
+        a = kb.tokenizer.analyze(item.q)
+        feats.append((item, kb.rank_entries(a), kb.rank_articles(a)))
+    ex, ey, lx, ly = [], [], [], []
+    for item, er, lr in feats:
+        if er.docs:
+            ex.append(er.features.vector())
+            c = kb.entries()[er.docs[0]].citations[0]
+            ey.append(int((c.law, c.article) in item.cite))
+        if lr.docs:
+            lx.append(lr.features.vector())
+            art = kb.articles[lr.docs[0]]
+            ly.append(int((art.law, art.number) in item.cite))
+    ew, eb = fit_logistic(ex, ey)
+    lw, lb = fit_logistic(lx, ly)
+    cal = replace(kb.calibration, entry_weights=ew, entry_bias=eb, law_weights=lw, law_bias=lb)
+    answer, amb, law = choose_thresholds(_labels(kb, tune, cal))
+    return replace(cal, answer_threshold=answer, ambiguous_threshold=amb, law_threshold=law,
+                   notes={"fitted_on": f"{len(tune)} questions: the tune split of knowledge/eval/resident.jsonl"
+                                       " and knowledge/dict/oos_examples.txt",
+                          "entries": str(len(kb.entries()))})
+
+
+def threshold_table(kb: KnowledgeBase, items: Sequence[DevItem],
+                    thresholds: Sequence[float] = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8)) -> list[tuple[float, ...]]:
+    """(answer threshold, top-1, wrong, ambiguous-or-law share, OOS rejection) on the tuning split, with
+    the other thresholds as calibrated: the trade-off an operator chooses from."""
+    tune = [i for i in items if split_of(i.q) == "tune"] + oos_examples()
+    rows = _labels(kb, tune, kb.calibration)
+    inside = [r for r in rows if r.in_scope] or rows
+    out: list[tuple[float, ...]] = []
+    for t in thresholds:
+        amb = min(t, kb.calibration.ambiguous_threshold)
+        right = sum(r.entry_conf >= t and r.entry_right for r in inside) / len(inside)
+        wrong = sum(r.entry_conf >= t and not r.entry_right for r in inside) / len(inside)
+        rest = sum(amb <= r.entry_conf < t for r in rows) / len(rows)
+        _, rejection = _utility(rows, t, amb, kb.calibration.law_threshold)
+        out.append((t, right, wrong, rest, rejection))
+    return out

@@ -1,0 +1,169 @@
+"""A BM25F inverted index with precomputed impacts, in pure Python.
+
+Each document has several fields (question, similar phrasings, keywords, answer …), each with a
+weight. The per-(term, document) BM25F contribution does not depend on the query, so it is computed
+once at build time and a query only sums impacts.
+
+Speed and memory without numpy:
+- postings are two flat ``array``s per term (document ids, impacts), sorted by impact, best first;
+- a query reads at most ``budget`` postings in all, shared between its terms: a term found in
+  thousands of documents cannot decide the best match on its own, and its weakest postings are
+  the ones skipped (score-at-a-time, as in impact-ordered indexes);
+- the builder streams documents: only a sample is buffered to estimate the average field lengths.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from array import array
+from bisect import bisect_left
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+__all__ = ["Bm25Builder", "Bm25Index", "Hit", "top_k"]
+
+Doc = Mapping[str, Sequence[str]]
+
+
+@dataclass(frozen=True)
+class Hit:
+    doc: int
+    score: float
+
+
+class Bm25Index:
+    """Immutable after build; safe to query from several threads."""
+
+    def __init__(self, postings: dict[str, tuple[array[int], array[float], array[int]]],
+                 idf: dict[str, float], n_docs: int) -> None:
+        self._postings = postings  # term → (docs by impact, impacts, docs sorted by id)
+        self.idf = idf
+        self.n_docs = n_docs
+        # A query word no document has is as informative as the rarest known word.
+        self.default_idf = math.log(1.0 + (n_docs + 0.5) / 0.5)
+
+    @classmethod
+    def build(cls, docs: Iterable[Doc], weights: Mapping[str, float], **options: float) -> Bm25Index:
+        builder = Bm25Builder(weights, **options)  # type: ignore[arg-type]
+        for doc in docs:
+            builder.add(doc)
+        return builder.finish()
+
+    def __contains__(self, term: str) -> bool:
+        return term in self._postings
+
+    def term_idf(self, term: str) -> float:
+        return self.idf.get(term, self.default_idf)
+
+    def scores(self, terms: Iterable[str], budget: int = 8000, max_terms: int = 24) -> dict[int, float]:
+        """Summed impacts per document; each distinct query term counts once.
+
+        Rare terms first, at most ``max_terms`` of them (a long story's commonest words add nothing
+        but time); each term reads its share of the remaining budget of postings."""
+        known = sorted((t for t in dict.fromkeys(terms) if t in self._postings),
+                       key=lambda t: -self.idf[t])[:max_terms]
+        acc: dict[int, float] = {}
+        left = budget
+        for i, term in enumerate(known):
+            docs, impacts, _ = self._postings[term]
+            n = min(len(docs), max(1, left // (len(known) - i)))
+            left -= n
+            if not acc:
+                acc = dict(zip(docs[:n], impacts[:n], strict=True))  # the rarest term: built in C
+                continue
+            get = acc.get
+            for doc, impact in zip(docs[:n], impacts[:n], strict=True):
+                acc[doc] = get(doc, 0.0) + impact
+        return acc
+
+    def contains(self, term: str, doc: int) -> bool:
+        posting = self._postings.get(term)
+        if posting is None:
+            return False
+        by_id = posting[2]
+        i = bisect_left(by_id, doc)
+        return i < len(by_id) and by_id[i] == doc
+
+    def coverage(self, terms: Iterable[str], doc: int) -> float:
+        """Share of the query's idf found in ``doc``: how much of the question it answers."""
+        unique = list(dict.fromkeys(terms))
+        total = sum(self.term_idf(t) for t in unique)
+        return sum(self.term_idf(t) for t in unique if self.contains(t, doc)) / total if total else 0.0
+
+    def known(self, terms: Iterable[str]) -> float:
+        """Share of the query's idf made of words found in any document."""
+        unique = list(dict.fromkeys(terms))
+        total = sum(self.term_idf(t) for t in unique)
+        return sum(self.term_idf(t) for t in unique if t in self._postings) / total if total else 0.0
+
+    def search(self, terms: Iterable[str], k: int = 10) -> list[Hit]:
+        return [Hit(doc, score) for score, doc in top_k(self.scores(terms), k)]
+
+
+def top_k(scores: dict[int, float], k: int) -> list[tuple[float, int]]:
+    """The k best (score, doc) pairs; ties go to the higher doc id. No key function: it stays in C."""
+    return heapq.nlargest(k, zip(scores.values(), scores.keys(), strict=True))
+
+
+class Bm25Builder:
+    """Adds documents one at a time; ``finish`` computes idf and impacts."""
+
+    SAMPLE = 2000  # documents buffered to estimate the average length of each field
+
+    def __init__(self, weights: Mapping[str, float], *, k1: float = 1.2, b: float = 0.75,
+                 max_postings: int = 5000) -> None:
+        self.weights = {f: w for f, w in weights.items() if w > 0}
+        self.k1, self.b, self.max_postings = k1, b, max_postings
+        self._buffer: list[Doc] = []
+        self._avg: dict[str, float] | None = None
+        self._docs: dict[str, array[int]] = defaultdict(lambda: array("i"))
+        self._tf: dict[str, array[float]] = defaultdict(lambda: array("f"))
+        self._n = 0
+
+    def add(self, doc: Doc) -> None:
+        if self._avg is None:
+            self._buffer.append(doc)
+            if len(self._buffer) >= self.SAMPLE:
+                self._flush()
+        else:
+            self._index(doc)
+
+    def _flush(self) -> None:
+        n = max(1, len(self._buffer))
+        self._avg = {f: max(1.0, sum(len(d.get(f, ())) for d in self._buffer) / n) for f in self.weights}
+        buffered, self._buffer = self._buffer, []
+        for doc in buffered:
+            self._index(doc)
+
+    def _index(self, doc: Doc) -> None:
+        assert self._avg is not None
+        tf: dict[str, float] = defaultdict(float)
+        for f, weight in self.weights.items():
+            terms = doc.get(f, ())
+            if terms:
+                norm = 1.0 - self.b + self.b * len(terms) / self._avg[f]
+                for term, count in Counter(terms).items():
+                    tf[term] += weight * count / norm
+        for term, value in tf.items():
+            self._docs[term].append(self._n)
+            self._tf[term].append(value)
+        self._n += 1
+
+    def finish(self) -> Bm25Index:
+        if self._avg is None:
+            self._flush()
+        n, k1 = self._n, self.k1
+        postings: dict[str, tuple[array[int], array[float], array[int]]] = {}
+        idf: dict[str, float] = {}
+        for term, docs in self._docs.items():
+            values = self._tf[term]
+            idf[term] = w = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
+            impacts = [w * v * (k1 + 1) / (v + k1) for v in values]
+            order = sorted(range(len(docs)), key=impacts.__getitem__, reverse=True)[: self.max_postings]
+            postings[term] = (array("i", [docs[i] for i in order]), array("f", [impacts[i] for i in order]),
+                              array("i", sorted(docs[i] for i in order)))
+        self._docs.clear()
+        self._tf.clear()
+        return Bm25Index(postings, idf, n)

@@ -1,0 +1,151 @@
+"""Chinese text → search terms: normalisation, jieba with the legal dictionary, synonyms, stopwords.
+
+One private ``jieba.Tokenizer`` per instance (never the global one, whose cache goes to /tmp and
+whose dictionary other code may change). Its cache file lives in the ``cache_dir`` given by the
+application; without one nothing is written and the prefix dictionary is built in memory.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+
+import jieba
+
+DICT_DIR = Path(__file__).resolve().parent / "dict"
+CACHE_FILE = "pufa-jieba.cache"
+# Longer messages are cut: nobody asks a question in 1000 characters, and it bounds the latency.
+MAX_CHARS = 1000
+SYNONYM_FREQ = 5000
+# jieba's dictionary has many rare fragments (托车, 可不); a sub-word must be a real word to be added.
+MIN_PART_FREQ = 50
+
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
+_WORDLIKE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z0-9]{2,}")
+_SPACES = re.compile(r"\s+")
+# Ages, sums and dates ("七十多岁", "三千多块", "2023年") say little about the legal question, yet each is a
+# rare word and would outweigh everything else. Multiples (三倍, 十倍) are kept: they name remedies.
+_NUMERIC = re.compile(
+    r"^(?:[零〇一二两三四五六七八九十百千万亿0-9.]*[零〇二两三四五六七八九十百千万亿0-9][零〇一二两三四五六七八九十百千万亿0-9.]*"
+    r"[多几余来]?(?:岁|块|元|年|天|个|月|号|次|斤|亩|人|万|千|百|分|米|点|多|来)*"
+    r"|[多几][十百千万]?(?:岁|块|元|年|天|个月|次|万|千|百)+)$"
+)
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the index needs from one text, from a single jieba pass."""
+
+    words: tuple[str, ...]  # search-mode content words (with sub-words of long words), repeated as they occur
+    keywords: tuple[str, ...]  # unique content words in order, precise mode (for grouping questions)
+    bigrams: tuple[str, ...]  # character bigrams of Han runs: the fallback for typos and unknown words
+
+
+def _read_pairs(path: Path) -> dict[str, tuple[str, ...]]:
+    pairs: dict[str, tuple[str, ...]] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        key, _, value = line.partition("\t")
+        pairs[key.strip()] = tuple(value.split())
+    return pairs
+
+
+def _read_words(path: Path) -> frozenset[str]:
+    return frozenset(
+        ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and ln[0] != "#"
+    )
+
+
+class Tokenizer:
+    """Thread-safe after ``warm_up``; ``analyze`` only reads."""
+
+    def __init__(self, cache_dir: str | Path | None = None, dict_dir: Path = DICT_DIR, hmm: bool = False) -> None:
+        self.cache_dir = Path(cache_dir) if cache_dir else None
+        self.dict_dir = dict_dir
+        self.hmm = hmm
+        self.synonyms = _read_pairs(dict_dir / "synonyms.txt")
+        self.stopwords = _read_words(dict_dir / "stopwords.txt")
+        self.t2s = str.maketrans({k: v[0] for k, v in _read_pairs(dict_dir / "t2s.txt").items() if v})
+        self._jieba = jieba.Tokenizer()
+        self._lock = threading.Lock()
+        self._ready = False
+
+    def warm_up(self) -> None:
+        """Load jieba's dictionary and ours (≈1 s); later calls return at once."""
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            jieba.setLogLevel(logging.WARNING)  # jieba prints progress lines to stderr otherwise
+            tk = self._jieba
+            if self.cache_dir is not None:
+                self.cache_dir.mkdir(parents=True, exist_ok=True)
+                tk.tmp_dir = str(self.cache_dir)
+                tk.cache_file = CACHE_FILE
+                tk.initialize()
+            else:
+                # jieba's own initialize() always tries to write a cache file; build in memory instead.
+                with tk.get_dict_file() as f:
+                    tk.FREQ, tk.total = tk.gen_pfdict(f)
+                tk.initialized = True
+            tk.load_userdict(str(self.dict_dir / "legal.txt"))
+            for key in self.synonyms:
+                if len(key) > 1:
+                    tk.add_word(key, max(SYNONYM_FREQ, tk.FREQ.get(key) or 0))
+            self._ready = True
+
+    def normalize(self, text: str) -> str:
+        """NFKC (full-width Latin/digits), traditional → simplified, lower case, no control characters."""
+        text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(self.t2s).lower()
+        text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+        return _SPACES.sub(" ", text).strip()
+
+    def _expand(self, token: str) -> tuple[str, ...]:
+        if _NUMERIC.match(token):
+            return ()
+        mapped = self.synonyms.get(token, (token,))
+        # Interned: an index over 100k entries holds millions of references to a few thousand words.
+        return tuple(sys.intern(t) for t in mapped if t not in self.stopwords and _WORDLIKE.search(t))
+
+    def analyze(self, text: str) -> Analysis:
+        self.warm_up()
+        norm = self.normalize(text)
+        freq = self._jieba.FREQ
+        words: list[str] = []
+        keywords: dict[str, None] = {}
+        for w in self._jieba.cut(norm, HMM=self.hmm):
+            w = w.strip()
+            if not w:
+                continue
+            # Search mode, as jieba.cut_for_search: known 2- and 3-character parts of longer words too,
+            # so 劳动合同 also matches 合同.
+            # Not for synonym keys: 耍朋友 is about 恋爱, not 朋友.
+            parts = [] if w in self.synonyms or w in self.stopwords or _NUMERIC.match(w) else [
+                w[i:i + n] for n in (2, 3) if len(w) > n for i in range(len(w) - n + 1)
+            ]
+            for part in parts:
+                if freq.get(part, 0) >= MIN_PART_FREQ:
+                    words.extend(self._expand(part))
+            expanded = self._expand(w)
+            words.extend(expanded)
+            keywords.update(dict.fromkeys(expanded))
+        grams = [sys.intern(run[i:i + 2]) for run in _HAN_RUN.findall(norm) for i in range(len(run) - 1)]
+        return Analysis(tuple(words), tuple(keywords), tuple(grams))
+
+    def words(self, text: str) -> list[str]:
+        return list(self.analyze(text).words)
+
+    def keywords(self, text: str) -> tuple[str, ...]:
+        return self.analyze(text).keywords
+
+
+def has_han(text: str) -> bool:
+    return bool(_HAN.search(text))

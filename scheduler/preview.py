@@ -1,0 +1,39 @@
+"""Preview (预览): the post as followers will see it, sent to staff openids only (message/mass/preview).
+
+Previews do not use the mass-send quota and are not in the push log (they reach no follower).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.wechat.client import WechatApiError, WechatClient, WechatTransportError
+from scheduler.channels.wechat import article
+from scheduler.models import Post
+
+
+@dataclass(frozen=True)
+class PreviewResult:
+    openid: str
+    ok: bool
+    error: str = ""
+
+
+def staff_openids(setting: str) -> list[str]:
+    return [o.strip() for o in setting.split(",") if o.strip()]
+
+
+async def send_preview(client: WechatClient, post: Post, openids: list[str]) -> list[PreviewResult]:
+    if post.channel != "wechat":
+        raise ValueError("只有微信群发可以预览")
+    if not openids:
+        raise ValueError("没有配置接收预览的工作人员（scheduler.preview_openids）")
+    media_id = await client.add_draft([article(post)])
+    out = []
+    for openid in openids:
+        try:
+            await client.mass_preview(media_id, openid)
+            out.append(PreviewResult(openid, True))
+        except (WechatApiError, WechatTransportError) as exc:
+            out.append(PreviewResult(openid, False, str(exc)))
+    return out

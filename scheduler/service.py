@@ -1,0 +1,133 @@
+"""The in-process scheduler: APScheduler only wakes the sender; the posts table is the truth.
+
+Two jobs, both calling :meth:`SchedulerService.tick`: a periodic tick (the safety net, which also
+renews leadership and picks up posts added by other processes) and a date job at the next due time
+(so a post goes out within a second of its time rather than within a tick). Neither job carries
+state: a job lost in a crash or a misfire costs nothing, the next tick finds the post in the table.
+Start-up is a tick: posts missed while down are sent if within the grace period (sender.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import SchedulerSettings
+from bot.db.base import utcnow
+from bot.wechat.client import WechatClient
+from scheduler.leader import LeaderLock, leader_for
+from scheduler.results import MassResults
+from scheduler.sender import RunStats, Sender
+from scheduler.timeutil import SHANGHAI
+
+log = logging.getLogger("pufa.scheduler")
+
+WAKE_JOB = "pufa-next-due"
+TICK_JOB = "pufa-tick"
+
+
+class SchedulerService:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        sessions: async_sessionmaker[AsyncSession],
+        settings: SchedulerSettings,
+        sender: Sender,
+        *,
+        wechat: WechatClient | None = None,
+        leader: LeaderLock | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.settings = settings
+        self.sender = sender
+        self.wechat = wechat
+        self.results = MassResults(sessions, clock)
+        self.leader = leader or leader_for(engine, sessions, settings.leader_lease_seconds, clock)
+        self.clock = clock
+        self.is_leader = False
+        self._lock = asyncio.Lock()
+        self._renewed = 0.0
+        sender.still_leader = self._still_leader
+        self._scheduler: AsyncIOScheduler | None = None
+        self.last_stats: RunStats | None = None
+        # Once per Beijing day on the leader: campaign reminders and generated drafts.
+        self.daily: Callable[[], Awaitable[object]] | None = None
+        self._daily_done: date | None = None
+
+    async def start(self) -> None:
+        # APScheduler logs every run at INFO; with a tick every few seconds that drowns the service log.
+        logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+        # timezone is explicit: the host's (often UTC on servers and CI) must not matter.
+        sched = AsyncIOScheduler(timezone=SHANGHAI)
+        sched.add_job(self.tick, "interval", seconds=self.settings.tick_seconds, id=TICK_JOB,
+                      next_run_time=datetime.now(SHANGHAI), max_instances=1, coalesce=True,
+                      misfire_grace_time=None)
+        sched.start()
+        self._scheduler = sched
+        log.info("scheduler started (tick %.1fs)", self.settings.tick_seconds)
+
+    async def stop(self) -> None:
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        async with self._lock:
+            if self.is_leader:
+                await self.leader.release()
+                self.is_leader = False
+
+    async def tick(self) -> RunStats | None:
+        async with self._lock:  # the date job and the periodic tick never run the sender twice at once
+            try:
+                return await self._tick()
+            except Exception:
+                log.exception("scheduler tick failed")
+                return None
+
+    async def _still_leader(self) -> bool:
+        """Renew the lease during a long pass (slow sends must not let it lapse)."""
+        if asyncio.get_running_loop().time() - self._renewed < self.settings.leader_lease_seconds / 3:
+            return True
+        ok = await self.leader.acquire()
+        self._renewed = asyncio.get_running_loop().time()
+        return ok
+
+    async def _tick(self) -> RunStats | None:
+        leader = await self.leader.acquire()
+        self._renewed = asyncio.get_running_loop().time()
+        if leader and not self.is_leader:
+            recovered = await self.sender.recover()
+            log.info("became scheduler leader (%s); %d in-flight posts to re-check", self.leader.holder, recovered)
+        if not leader and self.is_leader:
+            log.warning("lost scheduler leadership")
+        self.is_leader = leader
+        if not leader:
+            return None
+        stats = await self.sender.run_due()
+        self.last_stats = stats
+        today = datetime.now(SHANGHAI).date()
+        if self.daily is not None and self._daily_done != today:
+            self._daily_done = today
+            try:
+                await self.daily()
+            except Exception:
+                log.exception("daily campaign reminders failed")
+        if self.wechat is not None:
+            await self.results.reconcile(self.wechat, after=self.settings.reconcile_after_seconds)
+        self._schedule_wake(stats.wake_at)
+        return stats
+
+    def _schedule_wake(self, when: datetime | None) -> None:
+        if self._scheduler is None or when is None:
+            return
+        # Only worth a date job when it comes before the next periodic tick.
+        if when - self.clock() > timedelta(seconds=self.settings.tick_seconds):
+            return
+        # This runs inside the date job's own run: with max_instances=1 APScheduler would skip the
+        # replacement as "already running" and the wake-up would be lost. tick() serialises anyway.
+        self._scheduler.add_job(self.tick, "date", run_date=max(when, self.clock()), id=WAKE_JOB,
+                                replace_existing=True, misfire_grace_time=None, max_instances=4)

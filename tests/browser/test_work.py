@@ -1,0 +1,183 @@
+"""Staff's daily tasks end to end in the browser, against the sandbox WeChat platform."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from openpyxl import load_workbook
+from playwright.async_api import Page
+from sqlalchemy import select
+
+from bot.db.models import KbEntry, StaffMessage
+from reports.period import SHANGHAI
+from sandbox.inbound import FakeWeChat
+from scheduler.models import Post
+from tests.browser.conftest import EDITOR, PHONE, Site, login, shot
+from tests.conftest import TEST_AES_KEY, TEST_APPID, TEST_TOKEN
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def resident(site: Site) -> FakeWeChat:
+    return FakeWeChat(site.server.webhook, token=TEST_TOKEN, appid=TEST_APPID, aes_key=TEST_AES_KEY, mode="safe",
+                      on_inbound=site.platform.record_inbound)
+
+
+async def test_create_and_schedule_post_then_push_log_shows_it_sent(page: Page, site: Site) -> None:
+    await login(page, site, EDITOR)
+    await page.goto(site.url + "/admin/posts/new")
+    await page.fill("input[name=title]", "宪法宣传周：学宪法 讲宪法")
+    await page.fill("input[name=digest]", "12月4日是国家宪法日")
+    await page.fill("textarea[name=body]", "<p>宪法是国家的根本法。</p>")
+    when = datetime.now(SHANGHAI) + timedelta(seconds=4)
+    await page.fill("input[name=send_at]", when.strftime("%Y-%m-%dT%H:%M:%S"))
+    await shot(page, "post-edit")
+    await page.click("button[value=schedule]")
+    assert "已保存" in await page.inner_text(".notice")
+    post_id = int(page.url.split("/posts/")[1].split("?")[0])
+    # Same day again: the subscription account's quota (one mass send a day) is shown before saving.
+    await page.goto(site.url + "/admin/posts/new")
+    await page.fill("input[name=title]", "同一天的第二条")
+    await page.fill("textarea[name=body]", "正文")
+    await page.fill("input[name=send_at]", (when + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"))
+    await page.click("button[value=schedule]")
+    assert "每天只能群发 1 次" in await page.inner_text(".warnbox")
+    await shot(page, "post-quota-warning")
+    # The scheduler sends it to the sandbox; MASSSENDJOBFINISH comes back through the webhook.
+    counts = ""
+    for _ in range(60):
+        await page.goto(site.url + "/admin/push-log")
+        counts = await page.inner_text("#push-log")
+        if "宪法宣传周" in counts and "send success" in counts:
+            break
+        await page.wait_for_timeout(500)
+    async with site.sessions() as s:
+        state = await s.get(Post, post_id)
+    assert "已发送" in counts and "send success" in counts, (counts, state and (state.state, state.send_at,
+                                                                            state.last_error, state.attempts))
+    await shot(page, "push-log")
+    async with site.sessions() as s:
+        post = await s.get(Post, post_id)
+    assert post is not None and post.state == "sent" and post.sent_count is not None
+    assert f"{post.sent_count} / {post.total_count}" in counts
+    assert [r for r in site.platform.sent if r.kind == "mass"]
+    await page.goto(site.url + "/admin/calendar")
+    await shot(page, "calendar")
+    await page.goto(site.url + "/admin/posts")
+    await shot(page, "posts")
+
+
+async def test_hit_test_shows_the_same_top_answer_as_pufa_ask(page: Page, site: Site, tmp_path: Path) -> None:
+    question = "老板拖欠工资不给怎么办"
+    env = {"PATH": "/usr/bin:/bin", "PUFA_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'none.db'}",
+           "HOME": str(tmp_path), "PUFA_KNOWLEDGE_CACHE_DIR": str(tmp_path / "cache")}
+    out = subprocess.run([str(Path(sys.executable).parent / "pufa"), "ask", "--json", question], cwd=ROOT, env=env,
+                         capture_output=True, text=True, check=True, timeout=300)
+    expected = json.loads(out.stdout)
+    assert expected["entry_id"], expected
+    await login(page, site, EDITOR)
+    await page.goto(site.url + "/admin/hit-test")
+    await page.fill("input[name=q]", question)
+    await page.click("button.primary")
+    assert await page.inner_text("#top-entry") == expected["entry_id"]
+    assert await page.inner_text("#status") == expected["status"]
+    assert (await page.inner_text("#reply")).strip() == expected["reply"].strip()
+    first_ranked = await page.inner_text("#ranking tr:nth-child(2) td:nth-child(2)")
+    assert first_ranked == expected["entry_id"]
+    await shot(page, "hit-test")
+
+
+async def test_unanswered_group_becomes_a_draft_entry(page: Page, site: Site) -> None:
+    async with resident(site) as r:
+        for text in ("火星上的土豆怎么种", "火星土豆种植方法"):
+            await r.say("oResidentDrone", text)
+    await login(page, site)
+    await page.goto(site.url + "/admin/unanswered")
+    rows = page.locator("tr.group")
+    assert await rows.count() >= 1
+    await shot(page, "unanswered")
+    target = rows.filter(has_text="火星").first
+    await target.locator("button").click()
+    await page.wait_for_url("**/admin/kb/draft-*")
+    assert "编辑问答" in await page.inner_text("h1")
+    assert "所引法条原文" in await page.inner_text("body")
+    await shot(page, "kb-edit")
+    entry_id = page.url.rsplit("/", 1)[1].split("?")[0]
+    async with site.sessions() as s:
+        row = await s.get(KbEntry, entry_id)
+    assert row is not None and row.status == "draft" and "火星" in row.question
+    # Write the answer and publish: the bot answers from the rebuilt knowledge base.
+    await page.fill("textarea[name=answer]", "这不是法律问题，请咨询农技站。")
+    await page.click("form.card button.primary")
+    await page.click("text=发布")
+    assert "已发布" in await page.inner_text("body")
+    await page.goto(site.url + "/admin/kb?q=" + entry_id)
+    await shot(page, "kb-list")
+
+
+async def test_reply_to_a_left_message(page: Page, site: Site) -> None:
+    async with resident(site) as r:
+        d = await r.say("oResidentLeave", "留言 我家承包地被人占了，想请人帮忙调解")
+        assert "留言已经收到" in d.text
+    await login(page, site)
+    await page.goto(site.url + "/admin/messages")
+    assert "承包地被人占了" in await page.inner_text("blockquote.text")
+    await page.fill("textarea[name=text]", "您好，司法所明天上午联系您，请保持电话畅通。")
+    await shot(page, "messages")
+    await page.click("section.msg button.primary")
+    assert "已回复" in await page.inner_text(".notice")
+    sent = [x for x in site.platform.sent if x.kind == "custom" and x.to == "oResidentLeave"]
+    assert sent and "司法所明天上午联系您" in sent[-1].content
+    async with site.sessions() as s:
+        msg = (await s.execute(select(StaffMessage))).scalars().one()
+    assert msg.replied_at is not None and msg.replied_by == "管理员甲"
+
+
+async def test_ledger_row_and_report_download(page: Page, site: Site, tmp_path: Path) -> None:
+    await login(page, site, EDITOR)
+    await page.goto(site.url + "/admin/ledger")
+    await page.fill("input[name=place]", "石桥村村委会")
+    await page.fill("input[name=participants]", "45")
+    await page.click("form[action='/admin/ledger/save'] button")
+    assert "已保存" in await page.inner_text(".notice")
+    await page.click("text=修改")
+    await page.fill("input[name=participants]", "52")
+    await page.click("form[action='/admin/ledger/save'] button")
+    assert "52" in await page.inner_text("table")
+    await shot(page, "ledger")
+    async with page.expect_download() as info:
+        await page.click("#report-month button[value=xlsx]")
+    download = await info.value
+    path = tmp_path / download.suggested_filename
+    await download.save_as(path)
+    assert path.suffix == ".xlsx"
+    wb = load_workbook(path)
+    assert wb.sheetnames
+    async with page.expect_download() as info:
+        await page.click("#report-year button[value=docx]")
+    assert (await info.value).suggested_filename.endswith(".docx")
+
+
+async def test_sandbox_chat_conversation(page: Page, site: Site) -> None:
+    await page.set_viewport_size(PHONE)
+    await page.goto(site.url + "/sandbox")
+    await page.wait_for_selector(".msg.bot")  # the welcome after the subscribe event
+    await page.fill("#text", "老板拖欠工资不给怎么办")
+    await page.click("#send")
+    await page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2")
+    assert "工资" in await page.locator(".msg.bot").nth(1).inner_text()
+    await page.click(".cmd[data-text='原文']")
+    await page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 3")
+    assert "第" in await page.locator(".msg.bot").nth(2).inner_text()
+    await page.click("#mode")  # voice-style input: delivered as a voice message with Recognition
+    await page.fill("#text", "网上刷单被骗了怎么办")
+    await page.click("#send")
+    await page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 4")
+    await page.click(".menu[data-key='TOPIC_labor']")
+    await page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 5")
+    assert await page.locator(".msg.me.voice").count() == 1
+    await shot(page, "sandbox-chat", full_page=False)

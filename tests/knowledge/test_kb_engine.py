@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from dataclasses import FrozenInstanceError, replace
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from knowledge.calibration import Calibration
+from knowledge.engine import KnowledgeBase, Match
+from knowledge.entries import CitationRef, Entry
+from knowledge.laws import LawCorpus
+from knowledge.tokenizer import Tokenizer
+
+COLLOQUIAL = {
+    "包工头跑了 欠我几个月工钱咋个办": "fixture-wage-arrears",
+    "老板拖着工资不发": "fixture-wage-arrears",
+    "在镇上买倒假冒的酒 老板不认账": "fixture-fake-goods",
+    "網購買到假貨": "fixture-fake-goods",
+    "老婆不肯离婚 我想离": "fixture-divorce",
+    "我男人死活不同意离昏": "fixture-divorce",
+    "几个儿子都不管老人 咋个办": "fixture-elder-support",
+    "城里的亲戚想买我家宅基地": "fixture-homestead",
+}
+OUT_OF_SCOPE = ["你好", "在吗", "谢谢", "今天天气怎么样", "明天会不会下雨", "给我讲个笑话", "推荐个好看的电视剧",
+                "😂😂😂", "🌹", "asdfgh", "123456", "。。。", "哈哈哈哈", "的的的额额", "帮我充一百块话费"]
+BAD_INPUT = ["", "   ", "\n\t", "好" * 10_000, "😀" * 50, "離婚後孩子歸誰", "abc123 工资 ABC", "\x00\x01\x7f工资",
+             "工\u200b资", "<xml>]]></xml>", "第1079条", "\ud800"[:0] + "𠀀𠀁"]
+
+
+def test_colloquial_queries_hit_the_right_entry(kb: KnowledgeBase) -> None:
+    for text, entry_id in COLLOQUIAL.items():
+        ranked = kb.rank_entries(kb.tokenizer.analyze(text))
+        assert kb.entries()[ranked.docs[0]].id == entry_id, text
+
+
+def test_clear_question_is_answered_with_citations(kb: KnowledgeBase) -> None:
+    m = kb.match("买到假货怎么办？")
+    assert (m.status, m.tier) == ("answered", "entry") and m.entry is not None
+    assert m.entry.id == "fixture-fake-goods" and 0 < m.score <= 1
+    assert [(c.law, c.article) for c in m.citations] == [("消费者权益保护法", 55)]
+    assert "假货" in m.keywords
+
+
+@pytest.mark.parametrize("text", OUT_OF_SCOPE)
+def test_out_of_scope_gets_no_match(kb: KnowledgeBase, text: str) -> None:
+    m = kb.match(text)
+    assert m.status == "no_match" and m.tier == "none"
+    assert m.citations == () and m.entry is None and m.candidates == () and m.articles == ()
+
+
+@pytest.mark.parametrize("text", BAD_INPUT)
+def test_bad_input_never_raises(kb: KnowledgeBase, text: str) -> None:
+    m = kb.match(text)
+    assert isinstance(m, Match) and 0.0 <= m.score <= 1.0
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_never_raises(kb: KnowledgeBase, text: str) -> None:
+    m = kb.match(text)
+    assert m.status in ("answered", "ambiguous", "no_match")
+    assert (m.entry is not None) == (m.status == "answered" and m.tier == "entry")
+
+
+def test_question_and_similar_outweigh_answer_text(fixture_entries: list[Entry], small_corpus: LawCorpus,
+                                                   tokenizer: Tokenizer) -> None:
+    base = fixture_entries[0]
+    in_question = replace(base, id="t-question", question="彩礼要不要退？", similar=(), keywords=(),
+                          answer="按照规定处理。")
+    in_similar = replace(in_question, id="t-similar", question="婚约的问题", similar=("彩礼能退不",))
+    in_answer = replace(in_question, id="t-answer", question="婚约的问题",
+                        answer="彩礼一般要看是否办理结婚登记。彩礼的数额也要考虑。")
+    kb = KnowledgeBase.build([in_answer, in_similar, in_question], small_corpus, tokenizer=tokenizer)
+    ranked = kb.rank_entries(tokenizer.analyze("彩礼"))
+    order = [kb.entries()[d].id for d in ranked.docs]
+    assert order.index("t-question") < order.index("t-answer")
+    assert order.index("t-similar") < order.index("t-answer")
+
+
+def test_only_published_entries(kb: KnowledgeBase) -> None:
+    assert kb.entry("fixture-draft") is None and kb.entry("fixture-divorce") is not None
+    assert kb.match("这是一条草稿").entry is None
+    [(key, name, entries)] = kb.topics()
+    assert (key, name, len(entries)) == ("fixture", "测试", 5)
+
+
+def test_law_tier_when_no_entry_fits(kb: KnowledgeBase) -> None:
+    # The ranking: 高空抛物 is in no fixture entry but is 民法典 第1254条.
+    articles = kb.search_articles("从楼上往下扔东西砸到人 高空抛物 谁来赔偿", 3)
+    assert ("民法典", 1254) in [(a.law, a.number) for a in articles]
+    # The tier mechanics, with a calibration that never trusts an entry and always trusts articles.
+    law_only = kb.with_calibration(Calibration(answer_threshold=2.0, ambiguous_threshold=2.0, law_threshold=0.0))
+    m = law_only.match("高空抛物砸到人谁赔")
+    assert (m.status, m.tier, m.entry) == ("answered", "law", None)
+    assert 1 <= len(m.articles) <= 3 and [(c.law, c.article) for c in m.citations] == \
+        [(a.law, a.number) for a in m.articles]
+
+
+def test_ambiguous_gives_up_to_three_candidates(kb: KnowledgeBase) -> None:
+    unsure = kb.with_calibration(Calibration(answer_threshold=2.0, ambiguous_threshold=0.0, law_threshold=2.0))
+    m = unsure.match("老板欠工资 还卖假货")
+    assert m.status == "ambiguous" and 1 <= len(m.candidates) <= 3
+    assert {c.entry_id for c in m.candidates} >= {"fixture-wage-arrears", "fixture-fake-goods"}
+
+
+def test_urgent_is_reported_whatever_the_match(kb: KnowledgeBase) -> None:
+    assert kb.match("他正在打我 救命").urgent == "violence"
+    assert kb.match("对方让我把钱转到安全账户").urgent == "fraud"
+    assert kb.match("离婚后打官司").urgent is None
+
+
+def test_immutable_and_swappable(kb: KnowledgeBase, fixture_entries: list[Entry], small_corpus: LawCorpus,
+                                 tokenizer: Tokenizer) -> None:
+    before = kb.match("买到假货怎么办")
+    with pytest.raises(FrozenInstanceError):
+        before.status = "no_match"  # type: ignore[misc]
+    changed = [replace(e, citations=(CitationRef("消费者权益保护法", 56, ""),)) if e.id == "fixture-fake-goods"
+               else e for e in fixture_entries]
+    rebuilt = KnowledgeBase.build(changed, small_corpus, tokenizer=tokenizer)
+    assert kb.match("买到假货怎么办") == before  # the old instance is untouched by the new build
+    assert rebuilt.match("买到假货怎么办").citations[0].article == 56

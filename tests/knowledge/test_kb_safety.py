@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import pytest
+
+from knowledge.safety import CATEGORIES, detect_urgent
+
+
+@pytest.mark.parametrize(("text", "category"), [
+    ("他正在打我", "violence"), ("老公拿刀要砍我", "violence"), ("救命 他拿着菜刀", "violence"),
+    ("我老公又在打我了", "violence"), ("他说要杀我全家", "violence"),
+    ("对方让我转账到安全账户", "fraud"), ("客服要我说验证码", "fraud"), ("他们要我马上转账", "fraud"),
+    ("对方让我开屏幕共享", "fraud"),
+    ("我不想活了", "self_harm"), ("活不下去了 想喝农药", "self_harm"), ("我想自杀", "self_harm"),
+])
+def test_urgent(text: str, category: str) -> None:
+    assert category in CATEGORIES
+    assert detect_urgent(text) == category
+
+
+@pytest.mark.parametrize("text", [
+    "离婚后打官司", "被打了怎么赔", "老公以前打过我能离婚吗", "验证码是什么", "转账记录能当证据吗",
+    "打工的工资不给", "安全生产法", "孩子打游戏", "借钱不还怎么办", "他打电话骂我", "", "   ", "😀",
+])
+def test_not_urgent(text: str) -> None:
+    assert detect_urgent(text) is None

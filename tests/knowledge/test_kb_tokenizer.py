@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import jieba
+
+from knowledge.tokenizer import CACHE_FILE, Tokenizer
+
+
+def test_legal_dictionary_keeps_terms_whole(tokenizer: Tokenizer) -> None:
+    for term in ("宅基地", "高空抛物", "承包地", "劳动合同", "退一赔三", "人身安全保护令"):
+        assert term in tokenizer.analyze(f"关于{term}的问题").keywords, term
+
+
+def test_search_mode_adds_parts(tokenizer: Tokenizer) -> None:
+    words = tokenizer.analyze("劳动合同到期").words
+    assert {"劳动合同", "合同", "劳动"} <= set(words)
+
+
+def test_synonyms_and_dialect(tokenizer: Tokenizer) -> None:
+    cases = {
+        "我老公打我咋个办": {"丈夫", "殴打"}, "老板欠我工钱": {"工资"}, "媳妇要离婚": {"妻子", "离婚"},
+        "娃儿归哪个": {"子女"}, "耍朋友扯证": {"恋爱", "结婚", "登记"}, "网购买到假货": {"网络", "购物", "假货"},
+        "离昏后": {"离婚"}, "咋个维全": {"维权"},
+    }
+    for text, expected in cases.items():
+        words = set(tokenizer.analyze(text).words)
+        assert expected <= words, (text, words)
+    # Question fillers and dialect question words are stopwords once mapped.
+    assert not {"咋个办", "怎么办", "咋办", "我", "的"} & set(tokenizer.analyze("我的事咋个办").words)
+    assert "朋友" not in tokenizer.analyze("耍朋友").words
+
+
+def test_traditional_and_width(tokenizer: Tokenizer) -> None:
+    assert tokenizer.analyze("買到假貨咋個辦").words == tokenizer.analyze("买到假货咋个办").words
+    assert tokenizer.normalize("ＡＢＣ１２３\x00\u200b") == "abc123"
+
+
+def test_numbers_do_not_become_terms(tokenizer: Tokenizer) -> None:
+    assert tokenizer.analyze("我七十多岁了 借了三千多块").words == ("借",)
+    assert "十倍" in tokenizer.analyze("赔十倍").words  # multiples name a remedy
+
+
+def test_bigrams(tokenizer: Tokenizer) -> None:
+    assert tokenizer.analyze("抚养废").bigrams == ("抚养", "养废")
+    assert tokenizer.analyze("ab 😀").bigrams == ()
+
+
+def test_private_jieba_with_cache_in_given_dir(tmp_path: Path) -> None:
+    tk = Tokenizer(cache_dir=tmp_path / "cache")
+    tk.warm_up()
+    assert (tmp_path / "cache" / CACHE_FILE).exists()
+    assert tk._jieba is not jieba.dt
+    tk.warm_up()  # idempotent
+    no_cache = Tokenizer(cache_dir=None)
+    assert no_cache.analyze("工伤认定").keywords == ("工伤认定",)
+
+
+def test_synonym_targets_are_single_tokens(tokenizer: Tokenizer) -> None:
+    # A target that jieba splits differently in law texts would never match them.
+    targets = {w for words in tokenizer.synonyms.values() for w in words}
+    assert [w for w in sorted(targets) if list(tokenizer._jieba.cut(w, HMM=False)) != [w]] == []
