@@ -50,8 +50,8 @@ class KnowledgeView:
     def match(self, text: str) -> Match:
         return self.kb.match(text)
 
-    def topics(self) -> list[tuple[str, str, list[Entry]]]:
-        return list(self.kb.topics())
+    def topics(self) -> tuple[tuple[str, str, tuple[Entry, ...]], ...]:
+        return self.kb.topics()
 
     def entry(self, entry_id: str) -> Entry | None:
         return self.kb.entry(entry_id)

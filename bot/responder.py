@@ -65,7 +65,7 @@ class Responder:
         self.budget = budget
         self.memory = memory
         self.late_sender = late_sender
-        self._background: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[str | None]] = set()
 
     async def respond(self, msg: Inbound, started: float | None = None) -> str | None:
         """The plaintext reply XML, or None for "success" (acknowledge without a passive reply)."""
@@ -86,8 +86,8 @@ class Responder:
                 # The answer was ready just in time and is being recorded: give it to WeChat.
                 return await task
             ticket.late = True
-            self._background.add(task)  # type: ignore[arg-type]
-            task.add_done_callback(self._background.discard)  # type: ignore[arg-type]
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
             return None
 
     async def _work(self, claim: Claim, msg: Inbound, started: float, ticket: _Ticket) -> str | None:

@@ -124,11 +124,12 @@ class FakeWeChat:
         return fields
 
     def media(self, openid: str, msg_type: str) -> dict[str, Any]:
-        extra: dict[str, Any] = {"image": {"PicUrl": "http://example.invalid/p.jpg", "MediaId": "m1"},
+        by_type: dict[str, dict[str, Any]] = {"image": {"PicUrl": "http://example.invalid/p.jpg", "MediaId": "m1"},
                                  "location": {"Location_X": 29.7, "Location_Y": 105.7, "Scale": 15,
                                               "Label": "古龙镇"},
                                  "link": {"Title": "链接", "Description": "", "Url": "http://example.invalid"},
-                                 }.get(msg_type, {"MediaId": "m1"})
+                                 }
+        extra = by_type.get(msg_type, {"MediaId": "m1"})
         return {**self._base(openid, msg_type), **extra, "MsgId": next_msg_id()}
 
     # -- signing and sending -----------------------------------------------------------------

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.db.base import utcnow
 from bot.db.models import KbEntry, LawArticle
 from bot.db.session import create_engine, create_sessionmaker
-from bot.knowledge_service import entries_dir, entries_from_db, load_corpus
+from bot.knowledge_service import entries_dir, entries_from_db, laws_dir, load_corpus
 from knowledge.check import check_citations
 from knowledge.entries import Entry, dump_topic, load_entries
 from knowledge.lawnames import normalize_law_name
@@ -152,10 +152,19 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_eval(args: argparse.Namespace) -> int:
-    from knowledge import evaluate
+    from knowledge.evalrun import REPO_ROOT, write_evaluation_doc
+    from knowledge.evalrun import run_eval as evaluate
+    from knowledge.evaluate import render_markdown
 
     settings = settings_from(args)
-    return int(evaluate.main(settings_entries=entries_dir(settings), laws=laws_dir(settings),
-                             stard=args.stard, write=args.write, cache_dir=settings.knowledge.cache_dir) or 0)
+    stard = Path(args.stard) if args.stard else REPO_ROOT.parent / "shared" / "data" / "eval" / "stard_dev.jsonl"
+    if not stard.exists():
+        print(f"（没有找到 STARD 评测集 {stard}，只评测居民问题）", file=sys.stderr)
+    result = evaluate(entries_dir=entries_dir(settings), laws_dir=laws_dir(settings),
+                      stard=stard if stard.exists() else None, cache_dir=settings.knowledge.cache_dir)
+    print(render_markdown(result.report))
+    if args.write:
+        write_evaluation_doc(result, REPO_ROOT / "docs" / "evaluation.md")
+    return 0
 
 

@@ -50,8 +50,12 @@ class GroupWriter:
             self.batches += 1
             self.writes += len(batch)
             ops = [op for op, _ in batch]
+
+            def run_all(conn: Connection, ops: list[Operation] = ops) -> list[Any]:
+                return [op(conn) for op in ops]
+
             try:
-                results = await self.runner.write(lambda s, ops=ops: [op(s) for op in ops])
+                results = await self.runner.write(run_all)
             except Exception:
                 log.warning("group write of %d failed; retrying one by one", len(batch), exc_info=True)
                 for op, fut in batch:
