@@ -39,7 +39,7 @@ test-postgres: setup
 	PUFA_REQUIRE_POSTGRES=1 $(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check bot handlers knowledge scheduler sandbox tests
+	$(BIN)/ruff check bot handlers knowledge scheduler sandbox admin tests
 	$(BIN)/mypy
 
 bench: setup

@@ -174,6 +174,12 @@ class SchedulerSettings:
     preview_openids: str = ""
     # Staff's own calendar file, merged over the bundled scheduler/data/calendar.toml.
     calendar_file: str = ""
+    # WeChat datacube (follower figures): fetched daily after this Beijing time (data is ready ~08:00),
+    # catching up missing days up to this many days back; 0 = off.
+    datacube_time: str = "08:05"
+    datacube_backfill_days: int = 60
+    # Staff notices (alerts, monthly headline) not sent to DingTalk within this long are dropped.
+    notice_max_age_seconds: float = 24 * 3600.0
 
 
 @dataclass(frozen=True)
@@ -210,6 +216,9 @@ class ReportsSettings:
     top_n: int = 10
     # Who gets the monthly DingTalk summary: "dingtalk" sends it through the [dingtalk] robot; "" never.
     notify: str = "dingtalk"
+    # The monthly job runs on the 1st (or, after downtime, up to the 3rd) from this Beijing time,
+    # after the datacube job has stored the month's last day.
+    monthly_time: str = "08:30"
 
     @property
     def activity_type_list(self) -> tuple[str, ...]:

@@ -17,6 +17,7 @@ from knowledge.entries import Entry
 from knowledge.index import Bm25Builder, Bm25Index, top_k
 from knowledge.laws import Article, LawCorpus
 from knowledge.safety import detect_urgent
+from knowledge.termcache import AnalysisCache
 from knowledge.tokenizer import Analysis, Tokenizer
 
 __all__ = ["Candidate", "Citation", "KnowledgeBase", "Match", "Ranked"]
@@ -96,15 +97,17 @@ class KnowledgeBase:
         """Index the published entries and all law articles."""
         tk = tokenizer or Tokenizer(cache_dir=cache_dir)
         tk.warm_up()
+        cache = AnalysisCache(tk)
+        analyze = cache.analyze
         published = [e for e in entries if e.published and e.citations]
         words, grams = Bm25Builder(ENTRY_WEIGHTS), Bm25Builder({"grams": 1.0})
         lay: dict[Cite, list[str]] = {}
         for e in published:
-            q, sims = tk.analyze(e.question), [tk.analyze(s) for s in e.similar]
+            q, sims = analyze(e.question), [analyze(s) for s in e.similar]
             asked = [*q.words, *(w for s in sims for w in s.words)]
-            kws = [w for k in e.keywords for w in tk.analyze(k).words]
+            kws = [w for k in e.keywords for w in analyze(k).words]
             words.add({"question": q.words, "similar": asked[len(q.words):], "keywords": kws,
-                       "topic": tk.analyze(e.topic).words, "answer": tk.analyze(e.answer).words})
+                       "topic": analyze(e.topic).words, "answer": analyze(e.answer).words})
             grams.add({"grams": [g for a in (q, *sims) for g in a.bigrams]})
             # The ways residents ask about an article describe it in their words: index them with it.
             for c in e.citations:
@@ -113,8 +116,9 @@ class KnowledgeBase:
         articles = sorted(corpus.articles(), key=lambda a: a.sub > 0)
         laws = Bm25Builder(ARTICLE_WEIGHTS)
         for a in articles:
-            laws.add({"text": tk.analyze(a.text).words, "chapter": tk.analyze(f"{a.law} {a.chapter}").words,
+            laws.add({"text": analyze(a.text).words, "chapter": analyze(f"{a.law} {a.chapter}").words,
                       "lay": lay.get((a.law, a.number), []) if a.sub == 0 else []})
+        cache.save()
         return cls(published, articles, tk, words.finish(), grams.finish(), laws.finish(),
                    calibration or Calibration.load())
 

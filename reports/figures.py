@@ -5,8 +5,9 @@ Every count is aggregated in SQL, grouped by a month bucket, so a year is one pa
 
 - a *question* is an inbound message whose outcome is ``answered``, ``ambiguous``, ``no_match`` or
   ``failed``; *unanswered* = ``no_match`` + ``failed``; answer rate = answered / questions;
-- followers new/lost are SUBSCRIBE/UNSUBSCRIBE events; followers at the start are all subscribes
-  minus unsubscribes logged before the period (pufa only knows what it has logged);
+- followers: WeChat's datacube figures for a month whose days are all stored (scheduler/datacube.py),
+  else SUBSCRIBE/UNSUBSCRIBE events; followers at the start are then all subscribes minus
+  unsubscribes logged before the period (pufa only knows what it has logged);
 - a pushed item counts once, in the month of its first successful attempt (reports/sources.py);
 - a campaign point is covered when an item was pushed within ``campaign_window_days`` of it, or an
   item names the campaign.
@@ -60,6 +61,9 @@ class Followers:
     start: int = 0
     new: int = 0
     lost: int = 0
+    # "datacube" (WeChat's own daily figures), "events" (subscribe/unsubscribe pufa logged), or
+    # "mixed" for a period whose months differ.
+    source: str = "events"
 
     @property
     def net(self) -> int:
@@ -187,21 +191,22 @@ def keyword_group(raw: Any) -> str:
 
 
 async def compute(s: AsyncSession, period: Period, settings: ReportsSettings,
-                  now: datetime | None = None) -> Report:
+                  now: datetime | None = None, *, calendar_file: str | None = None) -> Report:
     dialect = s.get_bind().dialect.name
     months = [Figures(m.first.strftime("%Y-%m"), m.label, m.first, m.last) for m in period.months()]
     by_key = {m.key: m for m in months}
     total = Figures(period.key, period.label, period.first, period.last)
 
     await _messages(s, period, dialect, by_key, total)
-    await _followers(s, period, months, total)
+    now = now or datetime.now(SHANGHAI)
+    await _followers(s, period, months, total, now.astimezone(SHANGHAI).date())
     await _unanswered(s, period, dialect, by_key, total)
     await _staff(s, period, by_key, total)
-    await _pushes(s, period, settings, months, total)
+    await _pushes(s, period, settings, months, total, calendar_file)
     await _ledger(s, period, dialect, by_key, total)
     names = {k: v for k, v in (await s.execute(select(KbEntry.topic_key, KbEntry.topic).distinct())).all()}
     names[LAW_TOPIC[0]] = LAW_TOPIC[1]
-    return Report(period, total, months, names, settings.top_n, now or datetime.now(SHANGHAI))
+    return Report(period, total, months, names, settings.top_n, now)
 
 
 async def _messages(s: AsyncSession, period: Period, dialect: str, by_key: dict[str, Figures],
@@ -229,7 +234,10 @@ async def _messages(s: AsyncSession, period: Period, dialect: str, by_key: dict[
                 fig.followers.lost += n
 
 
-async def _followers(s: AsyncSession, period: Period, months: list[Figures], total: Figures) -> None:
+async def _followers(s: AsyncSession, period: Period, months: list[Figures], total: Figures, today: date) -> None:
+    """Per month: WeChat's datacube rows when they cover every day of the month up to yesterday
+    (start = the last day's cumulate_user − net), else the logged subscribe/unsubscribe events
+    (start = the previous month's end; the first month's from every event logged before it)."""
     m = InboundMessage
     rows = await s.execute(
         select(m.event, func.count())
@@ -238,10 +246,26 @@ async def _followers(s: AsyncSession, period: Period, months: list[Figures], tot
     )
     before = dict(rows.all())
     start = before.get(SUBSCRIBE, 0) - before.get(UNSUBSCRIBE, 0)
-    total.followers.start = start
+    cube = await sources.user_days(s, period.first, period.last)
+    yesterday = today - timedelta(days=1)
     for fig in months:
-        fig.followers.start = start
-        start = fig.followers.end
+        fo = fig.followers
+        last = min(fig.last, yesterday)
+        days = [fig.first + timedelta(days=i) for i in range((last - fig.first).days + 1)]
+        if days and all(d in cube for d in days) and cube[last][2] is not None:
+            fo.new = sum(cube[d][0] for d in days)
+            fo.lost = sum(cube[d][1] for d in days)
+            fo.start = int(cube[last][2] or 0) - fo.net
+            fo.source = "datacube"
+        else:
+            fo.start = start
+        start = fo.end
+    t = total.followers
+    t.start = months[0].followers.start if months else start
+    t.new = sum(f.followers.new for f in months)
+    t.lost = sum(f.followers.lost for f in months)
+    kinds = {f.followers.source for f in months}
+    t.source = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "events")
 
 
 async def _unanswered(s: AsyncSession, period: Period, dialect: str, by_key: dict[str, Figures],
@@ -275,7 +299,7 @@ async def _staff(s: AsyncSession, period: Period, by_key: dict[str, Figures], to
 
 
 async def _pushes(s: AsyncSession, period: Period, settings: ReportsSettings, months: list[Figures],
-                  total: Figures) -> None:
+                  total: Figures, calendar_file: str | None) -> None:
     window = timedelta(days=settings.campaign_window_days)
     items = await sources.pushed_items(s, period.start - window, period.end + window)
     by_key = {f.key: f for f in months}
@@ -289,7 +313,7 @@ async def _pushes(s: AsyncSession, period: Period, settings: ReportsSettings, mo
         total.pushes.attempts += a.attempts
         total.pushes.retries += a.retries
         total.pushes.failed_attempts += a.failed
-    for day in sources.campaign_days(period.first, period.last):
+    for day in sources.campaign_days(period.first, period.last, calendar_file):
         lo, hi = day.first - window, day.last + window
         base = day.key.split(":", 1)[0]
         n = sum(1 for i in items

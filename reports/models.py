@@ -58,3 +58,17 @@ class ReportExport(Base):
     output: Mapped[str] = mapped_column(String(512), default="")
     include_texts: Mapped[bool] = mapped_column(Boolean, default=False)
     sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class WechatUserDay(Base):
+    """WeChat's own follower figures for one day (datacube ``getusersummary`` + ``getusercumulate``),
+    stored by the scheduler's daily job (scheduler/datacube.py); the reports prefer them to the
+    subscribe/unsubscribe events pufa logged itself."""
+
+    __tablename__ = "wechat_user_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    new_user: Mapped[int] = mapped_column(default=0)
+    cancel_user: Mapped[int] = mapped_column(default=0)
+    cumulate_user: Mapped[int | None] = mapped_column(Integer)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

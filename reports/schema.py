@@ -34,7 +34,7 @@ def figures_dict(f: Figures, report: Report, settings: ReportsSettings) -> dict[
         "staff_messages": {"received": st.received, "replied": st.replied,
                            "median_reply_hours": st.median_reply_hours},
         "followers": {"start": fo.start, "new": fo.new, "lost": fo.lost, "net": fo.net, "end": fo.end,
-                      "source": "events"},
+                      "source": fo.source},
         "pushes": {
             "total": p.total,
             "by_channel": {c: p.by_channel.get(c, 0) for c in ("wechat", "dingtalk")}

@@ -58,7 +58,7 @@ async def produce(
     async with sessions() as s:
         # A pure reader: on SQLite it runs beside the webhook's writes instead of queueing behind them.
         await s.connection(execution_options={"pufa_readonly": True})
-        report = await compute(s, period, rs)
+        report = await compute(s, period, rs, calendar_file=settings.scheduler.calendar_file or None)
         texts: list[MessageText] | None = await question_texts(s, period) if include_texts else None
     if fmt in BINARY and output is None:
         output = default_path(settings, period, fmt)

@@ -8,25 +8,27 @@ attempt. An item counts once, in the period of its *first* successful attempt (`
 ``already_sent`` — the latter is WeChat's 45065 answer to a retry of a send that had gone through),
 however many recipients it reached and however many attempts it took.
 
-Campaign calendar: **minimal interface** until the scheduler ships its calendar loader. The
-scheduler's bundled ``scheduler/data/calendar.toml`` did not exist when this was written, so
-``campaign_days`` uses :data:`FALLBACK_CAMPAIGNS` (the required dates of docs/calendar.md). Swap the
-body of ``campaign_days`` for the scheduler's loader when it lands.
+Campaign calendar: the scheduler's (scheduler/calendar.py), its ``required`` entries.
+
+Followers: WeChat's datacube rows (``wechat_user_days``), stored daily by the scheduler.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Integer, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from reports.models import WechatUserDay
+from scheduler.calendar import Campaign, load_calendar
 from scheduler.models import Post, PushAttempt
 
 SUCCESS_OUTCOMES = ("sent", "already_sent")
 CHANNEL_NAMES = {"wechat": "微信公众号", "dingtalk": "钉钉"}
+# The calendar entries the report counts as its campaign points (3月法治宣传月, 3·15, 4·15, 6·26, 12·4).
+REPORT_DEFAULT = "required"
 
 
 @dataclass(frozen=True)
@@ -92,27 +94,49 @@ async def attempt_counts(s: AsyncSession, start: datetime, end: datetime) -> lis
     return [AttemptCounts(r[0], int(r[1]), int(r[2] or 0), int(r[3] or 0)) for r in rows]
 
 
-FALLBACK_CAMPAIGNS: Sequence[tuple[str, str, str, int, int, int]] = (
-    # key, name, short, month, first day, last day (0 = to the end of the month)
-    ("legal_month", "法治宣传月", "3月法治宣传月", 3, 1, 0),
-    ("consumer_day", "国际消费者权益日", "3·15", 3, 15, 15),
-    ("security_day", "全民国家安全教育日", "4·15", 4, 15, 15),
-    ("antidrug_day", "国际禁毒日", "6·26", 6, 26, 26),
-    ("constitution_day", "国家宪法日", "12·4", 12, 4, 4),
-)
+def _short(c: Campaign) -> str:
+    """How the report quotes a campaign: ``short`` from the calendar file, else 3·15 for a fixed day,
+    3月法治宣传月 for a whole month, the name otherwise."""
+    if c.raw.get("short"):
+        return str(c.raw["short"])
+    if c.kind == "day":
+        return f"{int(c.raw['month'])}·{int(c.raw['day'])}"
+    name = _plain_name(c.name)
+    return f"{int(c.raw['month'])}月{name}" if c.kind == "month" else name
 
 
-def campaign_days(first: date, last: date) -> list[CampaignDay]:
-    """Campaign points whose date falls in ``first..last`` (inclusive), in date order."""
+def _plain_name(name: str) -> str:
+    """``国际消费者权益日（3·15）`` → ``国际消费者权益日``: the report puts the short form beside it."""
+    return name.split("（", 1)[0].strip() or name
+
+
+def campaign_days(first: date, last: date, calendar_file: str | None = None) -> list[CampaignDay]:
+    """The report's campaign points whose dates touch ``first..last`` (inclusive), in date order:
+    the ``required`` entries of the scheduler's calendar (scheduler/data/calendar.toml plus staff's
+    ``scheduler.calendar_file``), as enabled for that year (per-year overrides apply)."""
+    calendar = load_calendar(calendar_file or None)
     out: list[CampaignDay] = []
     for year in range(first.year, last.year + 1):
-        for key, name, short, month, d1, d2 in FALLBACK_CAMPAIGNS:
-            start = date(year, month, d1)
-            end = date(year, month, d2) if d2 else (date(year + (month == 12), month % 12 + 1, 1)
-                                                    - timedelta(days=1))
-            if start <= last and end >= first:
-                out.append(CampaignDay(f"{key}:{year}", name, short, start, end))
+        for occ in calendar.occurrences(year):
+            c = occ.campaign
+            if c.default != REPORT_DEFAULT or occ.start is None or occ.end is None:
+                continue
+            if occ.start <= last and occ.end >= first:
+                key = f"{c.key}:{occ.start.year}"
+                if any(d.key == key for d in out):  # a season spanning two years, seen from both
+                    continue
+                out.append(CampaignDay(key, _plain_name(c.name), _short(c), occ.start, occ.end))
     return sorted(out, key=lambda c: (c.first, c.last))
+
+
+async def user_days(s: AsyncSession, first: date, last: date) -> dict[date, tuple[int, int, int | None]]:
+    """WeChat's datacube rows stored by the scheduler (scheduler/datacube.py), by day:
+    ``(new_user, cancel_user, cumulate_user)``."""
+    rows = await s.execute(
+        select(WechatUserDay.day, WechatUserDay.new_user, WechatUserDay.cancel_user, WechatUserDay.cumulate_user)
+        .where(WechatUserDay.day >= first, WechatUserDay.day <= last)
+    )
+    return {r[0]: (int(r[1]), int(r[2]), None if r[3] is None else int(r[3])) for r in rows}
 
 
 def _utc(at: datetime) -> datetime:

@@ -363,7 +363,10 @@ async def datacube(request: web.Request) -> web.Response:
         return resp
     if (resp := await _apply_fault(_fault(platform, name))) is not None:
         return resp
-    body = await request.json()
+    try:
+        body = await request.json()
+    except ValueError:
+        return web.json_response({"errcode": 47001, "errmsg": "data format error"})
     today = datetime.fromtimestamp(platform.clock(), SHANGHAI).date()
     days = _datacube_days(body if isinstance(body, dict) else {}, today)
     if isinstance(days, dict):
@@ -372,14 +375,30 @@ async def datacube(request: web.Request) -> web.Response:
         rows = [{"ref_date": d.isoformat(), "user_source": 0, "new_user": n, "cancel_user": c}
                 for d in days for n, c in [_daily_figures(d)]]
     else:
-        total = platform.followers
-        rows = []
-        for d in reversed(days):
-            rows.append({"ref_date": d.isoformat(), "cumulate_user": total})
+        rows = [{"ref_date": d.isoformat(), "cumulate_user": cumulate(platform.followers, d)} for d in days]
+    return web.json_response({"list": rows})
+
+
+# getusercumulate is anchored to a fixed day (followers = ``SandboxPlatform.followers`` at its end),
+# so every call, whatever its window or the day it is made, agrees with getusersummary:
+# cumulate(d) - cumulate(d - 1) == new_user(d) - cancel_user(d).
+CUMULATE_ANCHOR = date(2026, 1, 1)
+
+
+def cumulate(followers: int, day: date) -> int:
+    total = followers
+    step = 1 if day > CUMULATE_ANCHOR else -1
+    d = CUMULATE_ANCHOR
+    while d != day:
+        if step > 0:
+            d += timedelta(days=1)
+            n, c = _daily_figures(d)
+            total += n - c
+        else:
             n, c = _daily_figures(d)
             total -= n - c
-        rows.reverse()
-    return web.json_response({"list": rows})
+            d -= timedelta(days=1)
+    return total
 
 
 async def faults(request: web.Request) -> web.Response:

@@ -123,3 +123,52 @@ class StaffAlert(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class JobRun(Base):
+    """One run of a periodic job that must happen once (e.g. the monthly report for ``2026-11``).
+
+    The primary key is the fence: the row is inserted in the same transaction as the job's effect
+    (the DingTalk notice in the outbox), so a restart or a second process cannot do it twice."""
+
+    __tablename__ = "job_runs"
+
+    job: Mapped[str] = mapped_column(String(32), primary_key=True)
+    run_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+
+# dingtalk_outbox states
+OUTBOX_PENDING = "pending"
+OUTBOX_SENDING = "sending"
+OUTBOX_SENT = "sent"
+OUTBOX_UNKNOWN = "unknown"  # the call may have arrived: never resent
+OUTBOX_FAILED = "failed"
+OUTBOX_EXPIRED = "expired"  # waited too long (e.g. no robot configured): not sent
+
+
+class DingtalkNotice(Base):
+    """The outbox of staff notices for the DingTalk group (staff alerts, the monthly report's
+    headline). Written in the transaction that caused it; sent once by the leader, paced together
+    with DingTalk posts; an attempt with an unknown outcome is never repeated."""
+
+    __tablename__ = "dingtalk_outbox"
+    __table_args__ = (
+        Index("ix_dingtalk_outbox_state_due_at", "state", "due_at"),
+        Index("ix_dingtalk_outbox_attempted_at", "attempted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(_BigId, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    alert_id: Mapped[int | None] = mapped_column(_BigId, ForeignKey("staff_alerts.id"))
+    title: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(String(16), default=OUTBOX_PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    attempts: Mapped[int] = mapped_column(default=0)
+    attempted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(Text)

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Secret, Settings
+from bot.db.base import utcnow
 from bot.wechat.client import WechatClient
 from scheduler.calendar import load_calendar
 from scheduler.channels import Channel
 from scheduler.channels.dingtalk import DingtalkChannel
 from scheduler.channels.wechat import WechatChannel
+from scheduler.datacube import fetch_user_days
 from scheduler.drafts import remind_and_draft
+from scheduler.jobs import DailyJob, monthly_report
+from scheduler.outbox import Outbox
 from scheduler.results import MassResults
 from scheduler.sender import Sender
 from scheduler.service import SchedulerService
@@ -36,8 +41,8 @@ def build_channels(settings: Settings, http: aiohttp.ClientSession,
 
 def build_service(settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
                   http: aiohttp.ClientSession, wechat: WechatClient | None) -> SchedulerService:
-    sender = Sender(sessions, settings.scheduler, build_channels(settings, http, wechat),
-                    dingtalk_per_minute=settings.dingtalk.per_minute)
+    channels = build_channels(settings, http, wechat)
+    sender = Sender(sessions, settings.scheduler, channels, dingtalk_per_minute=settings.dingtalk.per_minute)
     service = SchedulerService(engine, sessions, settings.scheduler, sender, wechat=wechat)
     sched = settings.scheduler
 
@@ -47,7 +52,31 @@ def build_service(settings: Settings, engine: AsyncEngine, sessions: async_sessi
                                       send_time=parse_hhmm(sched.default_send_time))
 
     service.daily = daily
+    service.jobs = build_jobs(settings, sessions, wechat)
+    dingtalk = channels.get("dingtalk")
+    service.outbox = Outbox(sessions, dingtalk if isinstance(dingtalk, DingtalkChannel) else None,
+                            per_minute=settings.dingtalk.per_minute,
+                            max_age_seconds=sched.notice_max_age_seconds)
     return service
+
+
+def build_jobs(settings: Settings, sessions: async_sessionmaker[AsyncSession],
+               wechat: WechatClient | None, clock: Callable[[], datetime] = utcnow) -> list[DailyJob]:
+    """The leader's daily jobs, in order: the datacube fetch first, so the monthly report (later in
+    the morning) finds the month's last day stored."""
+    sched = settings.scheduler
+    jobs: list[DailyJob] = []
+    if wechat is not None and sched.datacube_backfill_days > 0:
+        async def datacube(today: date) -> object:
+            return await fetch_user_days(sessions, wechat, today=today, backfill_days=sched.datacube_backfill_days)
+
+        jobs.append(DailyJob("datacube", parse_hhmm(sched.datacube_time), datacube))
+
+    async def monthly(today: date) -> object:
+        return await monthly_report(sessions, settings, today, now=clock())
+
+    jobs.append(DailyJob("monthly_report", parse_hhmm(settings.reports.monthly_time), monthly))
+    return jobs
 
 
 if TYPE_CHECKING:

@@ -34,6 +34,7 @@ from scheduler.models import (
     Post,
     PushAttempt,
 )
+from scheduler.outbox import dingtalk_call_times
 from scheduler.policy import Action, Rule, backoff
 from scheduler.timeutil import fmt_local
 from scheduler.trace import trace
@@ -151,16 +152,13 @@ class Sender:
         return _earliest(_aware(a), _aware(b))
 
     async def _dingtalk_slot(self, now: datetime, stats: RunStats) -> bool:
-        """At most ``per_minute`` DingTalk calls in any 60 s, counted from the push log (durable, so a
-        restart does not forget the sends of the last minute)."""
+        """At most ``per_minute`` DingTalk calls in any 60 s, counted from the push log and the notice
+        outbox (durable, so a restart does not forget the sends of the last minute)."""
         since = now - timedelta(seconds=60)
         async with self.sessions() as s:
             conn = await s.connection(execution_options={"pufa_readonly": True})
-            rows = (await conn.execute(
-                select(PushAttempt.started_at).where(PushAttempt.channel == "dingtalk",
-                                                     PushAttempt.started_at > since)
-                .order_by(PushAttempt.started_at)
-            )).scalars().all()
+            # Staff notices (scheduler/outbox.py) share the robot's budget with posts.
+            rows = await dingtalk_call_times(conn, since)
         if len(rows) < self.dingtalk_per_minute:
             return True
         oldest = _aware(rows[len(rows) - self.dingtalk_per_minute])
@@ -240,7 +238,8 @@ class Sender:
         )
         s.add(PushAttempt(post_id=post.id, channel=post.channel, attempt=post.attempts, started_at=now,
                           finished_at=now, outcome=outcome, error=message))
-        await add_alert(s, kind=outcome, post_id=post.id, message=f"推送 #{post.id}《{post.title}》：{message}")
+        await add_alert(s, kind=outcome, post_id=post.id, message=f"推送 #{post.id}《{post.title}》：{message}",
+                        now=now)
         log.warning("post %s stopped: %s", post.id, outcome)
 
     # -- deliver -------------------------------------------------------------------------------
@@ -307,7 +306,7 @@ class Sender:
             await s.execute(update(PushAttempt).where(PushAttempt.id == claim.attempt_id).values(**log_values)
                             .execution_options(synchronize_session=False))
             if alert:
-                await add_alert(s, kind=log_values["outcome"], post_id=post.id, message=alert)
+                await add_alert(s, kind=log_values["outcome"], post_id=post.id, message=alert, now=now)
         await trace("stored", post.id)
         log.info("post %s attempt %s: %s (%s)", post.id, claim.attempt_no, log_values["outcome"], result.errcode)
 

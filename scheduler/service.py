@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.config import SchedulerSettings
 from bot.db.base import utcnow
 from bot.wechat.client import WechatClient
+from scheduler.jobs import DailyJob
 from scheduler.leader import LeaderLock, leader_for
+from scheduler.outbox import Outbox
 from scheduler.results import MassResults
 from scheduler.sender import RunStats, Sender
 from scheduler.timeutil import SHANGHAI
@@ -58,6 +60,12 @@ class SchedulerService:
         # Once per Beijing day on the leader: campaign reminders and generated drafts.
         self.daily: Callable[[], Awaitable[object]] | None = None
         self._daily_done: date | None = None
+        # Other once-a-day jobs on the leader (datacube, the monthly report), in order.
+        self.jobs: list[DailyJob] = []
+        self._job_done: dict[str, date] = {}
+        self._job_retry_at: dict[str, datetime] = {}
+        # Staff notices for the DingTalk group, sent after each pass (scheduler/outbox.py).
+        self.outbox: Outbox | None = None
 
     async def start(self) -> None:
         # APScheduler logs every run at INFO; with a tick every few seconds that drowns the service log.
@@ -102,6 +110,8 @@ class SchedulerService:
         if leader and not self.is_leader:
             recovered = await self.sender.recover()
             log.info("became scheduler leader (%s); %d in-flight posts to re-check", self.leader.holder, recovered)
+            if self.outbox is not None:
+                await self.outbox.recover()
         if not leader and self.is_leader:
             log.warning("lost scheduler leadership")
         self.is_leader = leader
@@ -116,10 +126,35 @@ class SchedulerService:
                 await self.daily()
             except Exception:
                 log.exception("daily campaign reminders failed")
+        await self.run_jobs()
+        if self.outbox is not None:
+            try:
+                await self.outbox.run()
+            except Exception:
+                log.exception("sending staff notices to DingTalk failed")
         if self.wechat is not None:
             await self.results.reconcile(self.wechat, after=self.settings.reconcile_after_seconds)
         self._schedule_wake(stats.wake_at)
         return stats
+
+    async def run_jobs(self) -> None:
+        """Each job once per Beijing day, from its time of day; a failed run is retried later."""
+        now = self.clock()
+        local = now.astimezone(SHANGHAI)
+        for job in self.jobs:
+            if self._job_done.get(job.name) == local.date() or local.time() < job.not_before:
+                continue
+            retry_at = self._job_retry_at.get(job.name)
+            if retry_at is not None and now < retry_at:
+                continue
+            try:
+                await job.run(local.date())
+            except Exception:
+                log.exception("job %s failed; retrying in %.0f s", job.name, job.retry_seconds)
+                self._job_retry_at[job.name] = now + timedelta(seconds=job.retry_seconds)
+                continue
+            self._job_done[job.name] = local.date()
+            self._job_retry_at.pop(job.name, None)
 
     def _schedule_wake(self, when: datetime | None) -> None:
         if self._scheduler is None or when is None:

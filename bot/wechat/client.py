@@ -11,6 +11,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import aiohttp
@@ -169,3 +170,20 @@ class WechatClient:
         if code := int(data.get("errcode", 0) or 0):
             raise WechatApiError(code, str(data.get("errmsg", "")), data)
         return int(data.get("total", 0))
+
+    # -- analytics (datacube): used by the scheduler's daily job -----------------------------------
+    async def datacube(self, name: str, begin: date, end: date) -> list[dict[str, Any]]:
+        """``POST /datacube/<name>`` for ``begin..end`` (inclusive; WeChat allows at most 7 days for
+        the user endpoints, and a day's data only from about 08:00 the next day). Returns ``list``."""
+        data = await self.call(f"/datacube/{name}",
+                               {"begin_date": begin.isoformat(), "end_date": end.isoformat()})
+        rows = data.get("list", [])
+        return [r for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+
+    async def user_summary(self, begin: date, end: date) -> list[dict[str, Any]]:
+        """``getusersummary``: per day and ``user_source``, ``new_user`` and ``cancel_user``."""
+        return await self.datacube("getusersummary", begin, end)
+
+    async def user_cumulate(self, begin: date, end: date) -> list[dict[str, Any]]:
+        """``getusercumulate``: per day, ``cumulate_user`` (followers at the end of that day)."""
+        return await self.datacube("getusercumulate", begin, end)

@@ -38,11 +38,15 @@ def signed_url(webhook_url: str, secret: str, timestamp_ms: int | None = None) -
     return f"{webhook_url}{sep}timestamp={ts}&sign={sign(secret, ts)}"
 
 
-def message(post: Post) -> dict[str, Any]:
-    text = f"#### {post.title}\n\n{post.body}"
+def markdown(title: str, body: str) -> dict[str, Any]:
+    text = f"#### {title}\n\n{body}"
     if len(text.encode()) > BODY_MAX - 200:
         text = text.encode()[: BODY_MAX - 200].decode(errors="ignore")
-    return {"msgtype": "markdown", "markdown": {"title": post.title, "text": text}}
+    return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
+
+
+def message(post: Post) -> dict[str, Any]:
+    return markdown(post.title, post.body)
 
 
 class DingtalkChannel:
@@ -58,9 +62,16 @@ class DingtalkChannel:
         self._clock_ms = clock_ms or (lambda: int(time.time() * 1000))
 
     async def send(self, post: Post, remember_media: MediaHook) -> ChannelResult:
+        return await self.post_message(message(post))
+
+    async def send_notice(self, title: str, text: str) -> ChannelResult:
+        """A staff notice (alert, monthly headline) as markdown; same signing and answers as posts."""
+        return await self.post_message(markdown(title, text))
+
+    async def post_message(self, payload: dict[str, Any]) -> ChannelResult:
         url = signed_url(self.webhook_url, self._secret, self._clock_ms())
         try:
-            async with self.session.post(url, json=message(post), timeout=self.timeout) as resp:
+            async with self.session.post(url, json=payload, timeout=self.timeout) as resp:
                 if resp.status >= 500:
                     return ChannelResult(-1, f"HTTP {resp.status}")
                 data = await resp.json(content_type=None)

@@ -151,3 +151,17 @@ async def test_out_of_scope_gets_no_citation_and_is_recorded_for_staff(
     assert "12348" in delivery.text
     [row] = await log_rows(engine)
     assert row["outcome"] == "no_match" and not row["citations"]
+
+
+@pytest.mark.parametrize(
+    ("message", "first_words"),
+    [
+        ("对方让我转账到安全账户，说是公安局的", "请马上停止转账"),
+        ("我老公正在打我，救命", "如果您或家人正在遭受暴力"),
+        ("活着没意思，我不想活了", "您的感受很重要"),
+    ],
+)
+async def test_urgent_danger_gets_emergency_numbers_first(wechat: FakeWeChat, message: str, first_words: str) -> None:
+    delivery = await wechat.say(RESIDENT, message)
+    assert delivery.text.startswith(first_words), delivery.text[:80]
+    assert any(number in delivery.text.split("\n", 1)[0] for number in ("110", "96110", "12356"))
