@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
+import json
 import logging
 import secrets
 import time
@@ -63,6 +64,8 @@ class SandboxPlatform:
     # Injected failures: path suffix -> queue of errcodes (or "timeout"/"500").
     faults: dict[str, deque[int | str]] = field(default_factory=dict)
     calls: list[str] = field(default_factory=list)
+    # The custom menu last set through menu/create.
+    menu: dict[str, Any] | None = None
     # -- mass send --
     followers: int = 1280
     drafts: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -401,6 +404,56 @@ def cumulate(followers: int, day: date) -> int:
     return total
 
 
+MENU_TYPES = {"click", "view", "scancode_push", "scancode_waitmsg", "pic_sysphoto", "pic_photo_or_album",
+              "pic_weixin", "location_select", "media_id", "article_id", "article_view_limited", "miniprogram"}
+
+
+def _menu_error(menu: Any) -> tuple[int, str] | None:
+    """WeChat's menu/create rules: 1-3 buttons (≤16 bytes), each 1-5 sub-buttons (≤60 bytes)."""
+    buttons = menu.get("button") if isinstance(menu, dict) else None
+    if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+        return 40016, "invalid button size"
+    for b in buttons:
+        if not isinstance(b, dict) or not 0 < len(str(b.get("name", "")).encode()) <= 16:
+            return 40018, "invalid button name size"
+        subs = b.get("sub_button")
+        if subs:
+            if not isinstance(subs, list) or len(subs) > 5:
+                return 40023, "invalid sub button size"
+            for sb in subs:
+                if not isinstance(sb, dict) or sb.get("type") not in MENU_TYPES:
+                    return 40024, "invalid sub button type"
+                if not 0 < len(str(sb.get("name", "")).encode()) <= 60:
+                    return 40025, "invalid sub button name size"
+                if sb["type"] == "click" and not 0 < len(str(sb.get("key", "")).encode()) <= 128:
+                    return 40026, "invalid sub button key size"
+        elif b.get("type") not in MENU_TYPES:
+            return 40017, "invalid button type"
+    return None
+
+
+async def menu_create(request: web.Request) -> web.Response:
+    platform = request.app[PLATFORM_KEY]
+    platform.calls.append("menu_create")
+    if (resp := _authorised(request, platform)) is not None:
+        return resp
+    raw = await request.read()
+    if b"\\u" in raw:
+        return web.json_response({"errcode": 40033, "errmsg": "invalid charset. please check your request"})
+    try:
+        menu = json.loads(raw)
+    except ValueError:
+        return web.json_response({"errcode": 47001, "errmsg": "data format error"})
+    if (error := _menu_error(menu)) is not None:
+        return web.json_response({"errcode": error[0], "errmsg": error[1]})
+    platform.menu = menu
+    return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+async def menu_get(request: web.Request) -> web.Response:
+    return web.json_response({"menu": request.app[PLATFORM_KEY].menu})
+
+
 async def faults(request: web.Request) -> web.Response:
     """Sandbox-only: inject failures from another process, ``{"path": "sendall", "codes": [-1, 45066]}``."""
     body = await request.json()
@@ -432,6 +485,8 @@ def create_api_app(platform: SandboxPlatform) -> web.Application:
     app.router.add_post("/cgi-bin/message/mass/get", mass_get)
     app.router.add_get("/cgi-bin/user/get", user_get)
     app.router.add_post(r"/datacube/{name:getusersummary|getusercumulate}", datacube)
+    app.router.add_post("/cgi-bin/menu/create", menu_create)
+    app.router.add_get("/sandbox/api/menu", menu_get)
     app.router.add_post("/sandbox/api/faults", faults)
     app.router.add_get("/sandbox/api/sent", sent)
     app.router.add_post("/sandbox/api/inbound", inbound)

@@ -6,10 +6,10 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.cli import ask, campaigns, db, kb, ledger, posts, report, serve, simulate, staff
+from bot.cli import ask, campaigns, db, kb, ledger, menu, posts, report, serve, simulate, staff
 from bot.config import ConfigError
 
-GROUPS = (serve, db, ask, simulate, kb, report, ledger, posts, campaigns, staff)
+GROUPS = (serve, db, ask, simulate, kb, menu, report, ledger, posts, campaigns, staff)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,6 +8,7 @@ cross-process refresh lock is needed. URLs carrying ``access_token`` are never l
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -88,9 +89,12 @@ class WechatClient:
 
     async def _post_json(self, path: str, payload: dict[str, Any], token: str | None) -> dict[str, Any]:
         params = {"access_token": token} if token else None
+        # Chinese as UTF-8, not \uXXXX escapes: WeChat refuses those in some APIs (menu/create: 40033).
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
         try:
             async with self.session.post(
-                self.api_base + path, json=payload, params=params, timeout=self.timeout
+                self.api_base + path, data=body, params=params, timeout=self.timeout,
+                headers={"Content-Type": "application/json; charset=utf-8"},
             ) as resp:
                 if resp.status >= 500:
                     raise WechatTransportError(f"{path}: HTTP {resp.status}")
@@ -103,6 +107,10 @@ class WechatClient:
         if code:
             raise WechatApiError(code, str(data.get("errmsg", "")), data)
         return data
+
+    async def create_menu(self, menu: dict[str, Any]) -> None:
+        """Replace the account's custom menu (自定义菜单); WeChat clients may cache the old one for a while."""
+        await self.call("/cgi-bin/menu/create", menu)
 
     async def send_text(self, openid: str, content: str) -> None:
         """Customer-service message (客服消息): 5 within 48 h of the resident's last message."""
