@@ -35,7 +35,7 @@ async def test_menu_push_sets_a_menu_whose_every_button_answers(
     # The CLI is a separate process; wait for it without blocking the loop the sandbox answers on.
     proc = await asyncio.create_subprocess_exec(PUFA, "menu", "push", env=env, stdout=subprocess.PIPE,
                                                 stderr=subprocess.PIPE)
-    out, err = await asyncio.wait_for(proc.communicate(), 120)
+    _, err = await asyncio.wait_for(proc.communicate(), 120)
     assert proc.returncode == 0, err.decode()
     menu = platform.menu
     assert menu is not None and _menu_error(menu) is None
