@@ -91,3 +91,20 @@ def test_demo_mode_generates_and_keeps_sandbox_credentials(tmp_path: Path) -> No
     assert state.stat().st_mode & 0o077 == 0
     real = load_settings(None, env={"PUFA_WECHAT_TOKEN": "t", "PUFA_WECHAT_APPID": "wx1"})
     assert apply_demo(real) is real
+
+
+def test_example_config_documents_every_setting() -> None:
+    """config.example.toml names every section and key the settings object knows."""
+    import dataclasses
+    import tomllib
+
+    from bot.config import SECTION_TYPES
+
+    example = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+    missing = [
+        f"{section}.{f.name}"
+        for section, cls in SECTION_TYPES.items()
+        for f in dataclasses.fields(cls)
+        if f.name not in example.get(section, {})
+    ]
+    assert missing == []
