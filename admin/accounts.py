@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin.audit import record
-from admin.models import ROLES, LoginFailure, StaffUser
+from admin.models import ROLES, LoginFailure, StaffSession, StaffUser
 from bot.config import AdminSettings
 from bot.db.base import utcnow
 
@@ -68,6 +69,8 @@ async def set_password(sessions: async_sessionmaker[AsyncSession], user_id: int,
         if user is None:
             raise AccountError("没有这个账号")
         user.password_hash = hashed
+        # A new password ends every session of the account (a leaked one included).
+        await s.execute(delete(StaffSession).where(StaffSession.user_id == user_id))
         await record(s, actor, "account", user.name, "重设密码")
 
 
@@ -91,10 +94,18 @@ class LoginResult:
     throttled: bool = False
 
 
-async def recent_failures(s: AsyncSession, name: str, address: str, since: datetime) -> int:
-    q = select(func.count()).select_from(LoginFailure).where(
-        LoginFailure.at >= since, or_(LoginFailure.name == name, LoginFailure.address == address))
-    return int((await s.execute(q)).scalar_one())
+# One address may be a whole office behind NAT or the reverse proxy itself: it gets more tries than
+# one account name, so one person's typos cannot lock everybody out.
+ADDRESS_FACTOR = 4
+
+
+async def throttled(s: AsyncSession, settings: AdminSettings, name: str, address: str, since: datetime) -> bool:
+    def count(column: Any, value: str) -> Any:
+        return select(func.count()).select_from(LoginFailure).where(LoginFailure.at >= since, column == value)
+
+    by_name = int((await s.execute(count(LoginFailure.name, name))).scalar_one())
+    by_address = int((await s.execute(count(LoginFailure.address, address))).scalar_one())
+    return by_name >= settings.max_failures or by_address >= settings.max_failures * ADDRESS_FACTOR
 
 
 async def login(sessions: async_sessionmaker[AsyncSession], settings: AdminSettings, name: str, password: str,
@@ -103,7 +114,7 @@ async def login(sessions: async_sessionmaker[AsyncSession], settings: AdminSetti
     name = name.strip()[:64]
     since = now - timedelta(minutes=settings.failure_window_minutes)
     async with sessions() as s, s.begin():
-        if await recent_failures(s, name, address, since) >= settings.max_failures:
+        if await throttled(s, settings, name, address[:64], since):
             await record(s, name or "?", "login_throttled", name, "", address)
             return LoginResult(None, throttled=True)
         user = (await s.execute(select(StaffUser).where(StaffUser.name == name))).scalar_one_or_none()

@@ -11,8 +11,8 @@ from aiohttp import web
 from sqlalchemy import select
 
 from admin import audit
-from admin.web import HOLDER, SERVICES, SESSIONS, SETTINGS, render, staff_of
 from admin.security import redirect
+from admin.web import HOLDER, SERVICES, SESSIONS, SETTINGS, render, staff_of
 from bot.ask import ask, outcome_json
 from bot.db.base import utcnow
 from bot.db.models import KbEntry
@@ -120,7 +120,7 @@ async def kb_new(request: web.Request) -> web.StreamResponse:
     raw: dict[str, Any] = {"id": "", "topic_key": "", "topic": "", "question": request.query.get("question", ""),
                            "keywords": _words(request.query.get("keywords", "")), "similar": _lines(
                                request.query.get("similar", "")), "answer": "", "citations": [], "tags": []}
-    return render(request, "kb_edit.html", error="", **_edit_ctx(request, None, raw))
+    return render(request, "kb_edit.html", error="", saved=False, **_edit_ctx(request, None, raw))
 
 
 @routes.get("/kb/{id}")
@@ -129,8 +129,8 @@ async def kb_edit(request: web.Request) -> web.StreamResponse:
         row = await s.get(KbEntry, request.match_info["id"])
     if row is None:
         raise web.HTTPNotFound(text="没有这条问答")
-    return render(request, "kb_edit.html", error=request.query.get("saved", "") and "", saved=request.query.get(
-        "saved") == "1", **_edit_ctx(request, row, None))
+    return render(request, "kb_edit.html", error="", saved=request.query.get("saved") == "1",
+                  **_edit_ctx(request, row, None))
 
 
 @routes.post("/kb/save")

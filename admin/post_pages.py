@@ -72,6 +72,19 @@ async def posts_list(request: web.Request) -> web.StreamResponse:
     return render(request, "posts.html", **_ctx(posts=posts[:200]))
 
 
+@routes.get("/posts/quota")
+async def post_quota(request: web.Request) -> web.StreamResponse:
+    """The quota check for the time being typed, so the form can warn before anything is saved."""
+    try:
+        when = parse_when(request.query.get("at", ""))
+    except PostError:
+        return web.json_response({"ok": True, "warning": ""})
+    raw_id = request.query.get("id", "")
+    exclude = int(raw_id) if raw_id.isdigit() else None
+    exc = await quota_warning(request, when, exclude)
+    return web.json_response({"ok": exc is None, "warning": str(exc) if exc else ""})
+
+
 @routes.get("/posts/new")
 async def post_new(request: web.Request) -> web.StreamResponse:
     f = {"title": "", "digest": "", "body": "", "channel": "wechat", "send_at": request.query.get("at", ""),
@@ -94,7 +107,8 @@ async def post_save(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     sessions, settings = request.config_dict[SESSIONS], request.config_dict[SETTINGS]
     actor = staff_of(request).name
-    post_id = int(str(form.get("id") or 0)) or None
+    raw_id = str(form.get("id") or "")
+    post_id = int(raw_id) if raw_id.isdigit() else None
     f = {k: str(form.get(k, "")) for k in ("title", "digest", "body", "channel", "send_at", "campaign")}
     as_draft = form.get("action") == "draft"
     existing = await get_post(sessions, post_id) if post_id else None
@@ -102,7 +116,7 @@ async def post_save(request: web.Request) -> web.StreamResponse:
         when = parse_when(f["send_at"])
         new = NewPost(title=f["title"].strip(), body=f["body"], channel=f["channel"], send_at=when,
                       digest=f["digest"].strip(), campaign=f["campaign"].strip() or None, draft=as_draft)
-        if f["channel"] == "wechat" and not as_draft and form.get("confirm") != "1":
+        if f["channel"] == "wechat" and not as_draft:
             # Warn before saving: the same rule add_post enforces, shown with the posts in the way.
             exc = await quota_warning(request, when, post_id)
             if exc is not None:
@@ -153,7 +167,8 @@ async def post_cancel(request: web.Request) -> web.StreamResponse:
         post = await cancel_post(request.config_dict[SESSIONS], pid)
     except PostError as exc:
         return redirect(f"/admin/posts/{pid}", notice=str(exc))
-    await audit.log(request.config_dict[SESSIONS], staff_of(request).name, "push", f"推送 #{pid}", f"取消：{post.title}")
+    await audit.log(request.config_dict[SESSIONS], staff_of(request).name, "push", f"推送 #{pid}",
+                    f"取消：{post.title}")
     return redirect(f"/admin/posts/{pid}?notice=cancelled")
 
 
@@ -177,7 +192,8 @@ async def post_preview(request: web.Request) -> web.StreamResponse:
     if post is None or client is None:
         return redirect(f"/admin/posts/{pid}", notice="未配置微信公众号，无法预览")
     try:
-        results = await send_preview(client, post, staff_openids(request.config_dict[SETTINGS].scheduler.preview_openids))
+        openids = staff_openids(request.config_dict[SETTINGS].scheduler.preview_openids)
+        results = await send_preview(client, post, openids)
     except ValueError as exc:
         return redirect(f"/admin/posts/{pid}", notice=str(exc))
     ok = sum(r.ok for r in results)
@@ -189,6 +205,8 @@ async def push_log(request: web.Request) -> web.StreamResponse:
     now = datetime.now(SHANGHAI)
     try:
         year, month = (int(x) for x in request.query.get("month", f"{now:%Y-%m}").split("-"))
+        if not (2000 <= year <= 2099 and 1 <= month <= 12):
+            raise ValueError
     except ValueError:
         year, month = now.year, now.month
     rows = await month_log(request.config_dict[SESSIONS], year, month)
@@ -201,6 +219,8 @@ async def calendar(request: web.Request) -> web.StreamResponse:
     settings = request.config_dict[SETTINGS]
     try:
         year = int(request.query.get("year", "") or datetime.now(SHANGHAI).year)
+        if not 2000 <= year <= 2099:  # the lunar calendar library's range, with margin
+            raise ValueError
     except ValueError:
         year = datetime.now(SHANGHAI).year
     occurrences = load_calendar(settings.scheduler.calendar_file or None).occurrences(year)

@@ -4,6 +4,7 @@ log records it too)."""
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -14,10 +15,12 @@ from aiohttp import web
 from admin import audit
 from admin.security import client_address, redirect
 from admin.web import SESSIONS, SETTINGS, render, staff_of
+from bot.config import Settings
 from bot.db.base import utcnow
+from bot.db.session import create_engine, create_sessionmaker
 from reports import ledger, period
 from reports.models import LedgerActivity
-from reports.period import SHANGHAI, PeriodError
+from reports.period import SHANGHAI, Period, PeriodError
 from reports.service import produce
 
 routes = web.RouteTableDef()
@@ -36,7 +39,8 @@ async def ledger_page(request: web.Request) -> web.StreamResponse:
         p = period.month(f"{now:%Y-%m}")
     async with request.config_dict[SESSIONS]() as s:
         rows = await ledger.listing(s, p.first, p.last)
-    edit_id = int(request.query.get("edit", "0") or 0)
+    edit = request.query.get("edit", "")
+    edit_id = int(edit) if edit.isdigit() else 0
     editing = next((r for r in rows if r.id == edit_id), None)
     return render(request, "ledger.html", active="ledger", rows=rows, month=p.key, label=p.label, editing=editing,
                   types=request.config_dict[SETTINGS].reports.activity_type_list, error=request.query.get("error", ""),
@@ -48,7 +52,8 @@ async def ledger_save(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     values: dict[str, Any] = {k: str(form.get(k, "")) for k in FIELDS}
     types = request.config_dict[SETTINGS].reports.activity_type_list
-    row_id = int(str(form.get("id") or 0))
+    raw_id = str(form.get("id") or "")
+    row_id = int(raw_id) if raw_id.isdigit() else 0
     try:
         item = ledger.validate(values, types)
     except ValueError as exc:
@@ -68,6 +73,17 @@ async def ledger_save(request: web.Request) -> web.StreamResponse:
     return redirect(f"/admin/ledger?month={item.day:%Y-%m}", notice="已保存")
 
 
+def produce_blocking(settings: Settings, p: Period, fmt: str, out: Path, actor: str) -> None:
+    async def run() -> None:
+        engine = create_engine(settings.database.url, busy_timeout=settings.database.busy_timeout)
+        try:
+            await produce(create_sessionmaker(engine), settings, p, fmt, output=out, actor=actor)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+
+
 @routes.get("/report")
 async def report_download(request: web.Request) -> web.StreamResponse:
     fmt = request.query.get("format", "xlsx")
@@ -84,7 +100,10 @@ async def report_download(request: web.Request) -> web.StreamResponse:
     settings = request.config_dict[SETTINGS]
     with tempfile.TemporaryDirectory(prefix="pufa-report-") as tmp:
         out = Path(tmp) / f"pufa-report-{p.key}.{fmt}"
-        await produce(request.config_dict[SESSIONS], settings, p, fmt, output=out, actor=f"admin:{staff.name}")
+        # Writing xlsx/docx (and the chart) is CPU work: a worker thread with its own loop and engine
+        # keeps the webhook answering within WeChat's 5 s meanwhile.
+        await asyncio.get_running_loop().run_in_executor(
+            None, produce_blocking, settings, p, fmt, out, f"admin:{staff.name}")
         data = out.read_bytes()
     await audit.log(request.config_dict[SESSIONS], staff.name, "export", f"报表 {p.key}", fmt, client_address(request))
     name = f"普法报表-{p.key}.{fmt}"

@@ -23,6 +23,7 @@ from reports.figures import NO_KEYWORDS, keyword_group
 routes = web.RouteTableDef()
 DAYS = 90
 EXAMPLES = 3
+LABEL_WORDS = 4
 DRAFT_ANSWER = "（草稿：请根据所引法条写出给群众看的答案，再发布。）"
 
 
@@ -33,15 +34,39 @@ async def groups(request: web.Request) -> list[dict[str, Any]]:
         rows = (await s.execute(select(m.keywords, m.text, m.received_at)
                                 .where(m.outcome == "no_match", m.received_at >= since)
                                 .order_by(m.received_at.desc()))).all()
-    out: dict[str, dict[str, Any]] = defaultdict(lambda: {"count": 0, "examples": [], "last": None})
+    exact: dict[str, dict[str, Any]] = defaultdict(lambda: {"count": 0, "examples": [], "last": None})
     for keywords, text, at in rows:
-        g = out[keyword_group(keywords)]
+        g = exact[keyword_group(keywords)]
         g["count"] += 1
         g["last"] = g["last"] or at
         if text and len(g["examples"]) < EXAMPLES and text not in g["examples"]:
             g["examples"].append(text)
-    listed = [{"group": k, "key": group_key(k), **v} for k, v in out.items()]
-    return sorted(listed, key=lambda g: (-g["count"], g["group"]))
+    return [{"group": label, "key": group_key(label), **c} for label, c in merge(exact)]
+
+
+def merge(exact: dict[str, dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """Merge keyword sets that share at least half of the smaller one's words (火星、土豆、种 with
+    火星、土豆、种植、方法), biggest first; a cluster is named by its most frequent words."""
+    clusters: list[dict[str, Any]] = []
+    for name, g in sorted(exact.items(), key=lambda kv: (-kv[1]["count"], kv[0])):
+        words = set() if name == NO_KEYWORDS else set(name.split("、"))
+        home = next((c for c in clusters if words and c["words"]
+                     and len(words & c["words"]) * 2 >= min(len(words), len(c["words"]))), None)
+        if home is None:
+            home = {"words": set(), "freq": defaultdict(int), "count": 0, "examples": [], "last": None}
+            clusters.append(home)
+        home["words"] |= words
+        for w in words:
+            home["freq"][w] += g["count"]
+        home["count"] += g["count"]
+        home["last"] = max(filter(None, (home["last"], g["last"])))
+        home["examples"] += [e for e in g["examples"] if e not in home["examples"]][: EXAMPLES - len(home["examples"])]
+    out = []
+    for c in clusters:
+        top = sorted(c["freq"], key=lambda w: (-c["freq"][w], w))[:LABEL_WORDS]
+        out.append(("、".join(top) if top else NO_KEYWORDS,
+                    {"count": c["count"], "examples": c["examples"], "last": c["last"]}))
+    return sorted(out, key=lambda kv: (-kv[1]["count"], kv[0]))
 
 
 def group_key(group: str) -> str:

@@ -7,6 +7,7 @@ read through ``request.config_dict``.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +31,7 @@ from admin.security import (
     set_cookie,
 )
 from bot.app import HOLDER, SERVICES, SESSIONS, SETTINGS, WECHAT
+from bot.config import Secret
 from scheduler.timeutil import fmt_local
 
 __all__ = ["HOLDER", "SERVICES", "SESSIONS", "SETTINGS", "WECHAT", "mount", "render", "staff_of"]
@@ -50,7 +52,8 @@ NAV = (
     ("messages", "/admin/messages", "留言"),
     ("ledger", "/admin/ledger", "台账与报表"),
 )
-ADMIN_NAV = (("staff", "/admin/staff", "账号"), ("audit", "/admin/audit", "操作记录"))
+ADMIN_NAV = (("staff", "/admin/staff", "账号"), ("settings", "/admin/settings", "设置"),
+             ("audit", "/admin/audit", "操作记录"))
 
 routes = web.RouteTableDef()
 
@@ -123,15 +126,16 @@ async def staff_action(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     sessions, actor = request.config_dict[SESSIONS], staff_of(request).name
     action = str(form.get("action", ""))
+    raw_id = str(form.get("id", ""))
+    user_id = int(raw_id) if raw_id.isdigit() else 0
     try:
         if action == "add":
             await accounts.add_staff(sessions, str(form.get("name", "")), str(form.get("role", "")),
                                      str(form.get("password", "")), actor=actor)
         elif action == "password":
-            await accounts.set_password(sessions, int(str(form.get("id", "0"))), str(form.get("password", "")),
-                                        actor=actor)
+            await accounts.set_password(sessions, user_id, str(form.get("password", "")), actor=actor)
         elif action in {"disable", "enable"}:
-            await accounts.set_active(sessions, int(str(form.get("id", "0"))), action == "enable", actor=actor)
+            await accounts.set_active(sessions, user_id, action == "enable", actor=actor)
     except accounts.AccountError as exc:
         users = await accounts.list_staff(sessions)
         return render(request, "staff.html", users=users, roles=ROLES, error=str(exc), active="staff", status=400)
@@ -142,6 +146,20 @@ async def staff_action(request: web.Request) -> web.StreamResponse:
 @requires_admin
 async def audit_page(request: web.Request) -> web.StreamResponse:
     return render(request, "audit.html", events=await audit.recent(request.config_dict[SESSIONS]), active="audit")
+
+
+@routes.get("/settings")
+@requires_admin
+async def settings_page(request: web.Request) -> web.StreamResponse:
+    """The settings in force, secrets masked; they are changed in the TOML file or PUFA_* variables."""
+    settings = request.config_dict[SETTINGS]
+    sections = []
+    for f in dataclasses.fields(settings):
+        value = getattr(settings, f.name)
+        if dataclasses.is_dataclass(value):
+            items = [(k.name, getattr(value, k.name)) for k in dataclasses.fields(value)]
+            sections.append((f.name, [(k, repr(v) if isinstance(v, Secret) else v) for k, v in items]))
+    return render(request, "settings.html", active="settings", sections=sections, source=settings.source)
 
 
 def mount(app: web.Application) -> None:

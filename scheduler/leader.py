@@ -9,6 +9,7 @@ gone (kill -9), otherwise when the lease runs out.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -97,8 +98,15 @@ class PostgresLeader:
         self.engine = engine
         self.holder = make_holder()
         self._conn: AsyncConnection | None = None
+        # acquire (from a tick) and release (at shutdown) must not use the connection at once:
+        # asyncpg refuses a second operation in flight and the transaction is then unusable.
+        self._guard = asyncio.Lock()
 
     async def acquire(self) -> bool:
+        async with self._guard:
+            return await self._acquire()
+
+    async def _acquire(self) -> bool:
         if self._conn is not None:
             try:
                 # Still our session? Then we still hold the lock.
@@ -131,14 +139,20 @@ class PostgresLeader:
                 pass
 
     async def release(self) -> None:
-        if self._conn is None:
-            return
-        try:
-            await self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
-            await self._conn.commit()
-        finally:
-            await self._conn.close()
-            self._conn = None
+        async with self._guard:
+            conn, self._conn = self._conn, None
+            if conn is None:
+                return
+            try:
+                await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": PG_LOCK_KEY})
+                await conn.commit()
+            except Exception:
+                # A session-level advisory lock ends with its session: dropping the connection
+                # releases it just as surely.
+                log.warning("unlocking the scheduler lock failed; dropping its connection")
+                await conn.invalidate()
+                return
+            await conn.close()
 
 
 def leader_for(engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], lease: float,

@@ -24,7 +24,7 @@ from tests.conftest import TEST_AES_KEY, TEST_APPID, TEST_TOKEN, Server, start_s
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+        "--disable-sync", "--no-first-run", "--lang=zh-CN"]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 ADMIN = ("管理员甲", "admin-pass-123")
 EDITOR = ("编辑乙", "editor-pass-123")
@@ -39,10 +39,13 @@ from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
 
 
 @pytest.fixture
-def admin_settings(settings: Settings) -> Settings:
-    # Fast scheduler ticks so a post scheduled a few seconds ahead goes out during the test.
-    return replace(settings, admin=AdminSettings(max_failures=3, sandbox_chat=True),
-                   scheduler=replace(settings.scheduler, enabled=True, tick_seconds=0.5))
+def admin_settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Throttling after 3 failures and the sandbox chat on; the scheduler only for tests marked
+    ``with_scheduler`` (fast ticks, so a post scheduled a few seconds ahead goes out in the test)."""
+    out = replace(settings, admin=AdminSettings(max_failures=3, sandbox_chat=True))
+    if request.node.get_closest_marker("with_scheduler"):
+        out = replace(out, scheduler=replace(settings.scheduler, enabled=True, tick_seconds=0.5))
+    return out
 
 
 @dataclass

@@ -88,3 +88,51 @@ async def test_editor_cannot_open_admin_pages(page: Page, site: Site) -> None:
     assert resp is not None and resp.status == 403
     await page.goto(site.url + "/admin/")
     assert "账号" not in await page.inner_text("nav")
+
+
+async def test_idle_session_expires_and_admin_pages(page: Page, site: Site) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from admin.models import StaffSession
+    from bot.db.base import utcnow
+
+    await login(page, site)
+    await page.goto(site.url + "/admin/staff")
+    await page.fill("form:has(input[value=add]) input[name=name]", "新同事")
+    await page.fill("form:has(input[value=add]) input[name=password]", "new-colleague-1")
+    await page.click("form:has(input[value=add]) button")
+    assert "新同事" in await page.inner_text("table")
+    await shot(page, "staff")
+    await page.goto(site.url + "/admin/settings")
+    body = await page.inner_text("body")
+    assert "[admin]" in body and "s3cr3t-app-secret" not in body and "Secret('***')" in body
+    await page.goto(site.url + "/admin/audit")
+    assert "账号管理" in await page.inner_text("table")
+    await shot(page, "audit")
+    # Idle past admin.idle_timeout_minutes (30): the next request lands on the login page.
+    async with site.sessions() as s, s.begin():
+        await s.execute(update(StaffSession).values(last_seen_at=utcnow() - timedelta(minutes=31)))
+    await page.goto(site.url + "/admin/")
+    assert "/admin/login?expired=1" in page.url
+    assert "登录已超时" in await page.inner_text("body")
+    async with site.sessions() as s:
+        assert (await s.execute(select(StaffSession))).first() is None
+
+
+async def test_password_reset_ends_the_accounts_sessions(page: Page, site: Site) -> None:
+    editor = await page.context.browser.new_context(viewport=page.viewport_size)  # type: ignore[union-attr]
+    other = await editor.new_page()
+    try:
+        await login(other, site, EDITOR)
+        await login(page, site)
+        await page.goto(site.url + "/admin/staff")
+        row = page.locator("tr", has_text=EDITOR[0])
+        await row.locator("input[name=password]").fill("editor-new-pass-1")
+        await row.locator("button", has_text="重设密码").click()
+        await page.wait_for_url(site.url + "/admin/staff")
+        await other.goto(site.url + "/admin/posts")
+        assert other.url.startswith(site.url + "/admin/login")
+    finally:
+        await editor.close()

@@ -8,6 +8,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 from playwright.async_api import Page
 from sqlalchemy import select
@@ -27,12 +28,19 @@ def resident(site: Site) -> FakeWeChat:
                       on_inbound=site.platform.record_inbound)
 
 
+@pytest.mark.with_scheduler
 async def test_create_and_schedule_post_then_push_log_shows_it_sent(page: Page, site: Site) -> None:
     await login(page, site, EDITOR)
     await page.goto(site.url + "/admin/posts/new")
     await page.fill("input[name=title]", "宪法宣传周：学宪法 讲宪法")
     await page.fill("input[name=digest]", "12月4日是国家宪法日")
-    await page.fill("textarea[name=body]", "<p>宪法是国家的根本法。</p>")
+    await page.fill("textarea[name=body]", "宪法是国家的根本法。")
+    await page.click("textarea[name=body]")
+    await page.keyboard.press("Control+A")
+    await page.click("#toolbar button[data-tag=b]")  # rich text: wrap the selection
+    assert await page.input_value("textarea[name=body]") == "<b>宪法是国家的根本法。</b>"
+    preview = page.frame_locator("#preview")
+    assert await preview.locator("b").inner_text() == "宪法是国家的根本法。"
     when = datetime.now(SHANGHAI) + timedelta(seconds=4)
     await page.fill("input[name=send_at]", when.strftime("%Y-%m-%dT%H:%M:%S"))
     await shot(page, "post-edit")
@@ -44,6 +52,8 @@ async def test_create_and_schedule_post_then_push_log_shows_it_sent(page: Page, 
     await page.fill("input[name=title]", "同一天的第二条")
     await page.fill("textarea[name=body]", "正文")
     await page.fill("input[name=send_at]", (when + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"))
+    await page.locator("#quota-live").wait_for()  # shown while typing, before saving
+    assert "每天只能群发 1 次" in await page.inner_text("#quota-live")
     await page.click("button[value=schedule]")
     assert "每天只能群发 1 次" in await page.inner_text(".warnbox")
     await shot(page, "post-quota-warning")
@@ -100,7 +110,10 @@ async def test_unanswered_group_becomes_a_draft_entry(page: Page, site: Site) ->
     rows = page.locator("tr.group")
     assert await rows.count() >= 1
     await shot(page, "unanswered")
-    target = rows.filter(has_text="火星").first
+    target = rows.filter(has_text="火星")
+    assert await target.count() == 1  # the two phrasings share 火星、土豆: one group
+    assert await target.locator("td:nth-child(2)").inner_text() == "2"
+    assert await target.locator(".ex").count() == 2
     await target.locator("button").click()
     await page.wait_for_url("**/admin/kb/draft-*")
     assert "编辑问答" in await page.inner_text("h1")
@@ -168,16 +181,60 @@ async def test_sandbox_chat_conversation(page: Page, site: Site) -> None:
     await page.wait_for_selector(".msg.bot")  # the welcome after the subscribe event
     await page.fill("#text", "老板拖欠工资不给怎么办")
     await page.click("#send")
-    await page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 2")
+    await page.locator(".msg.bot").nth(1).wait_for()
     assert "工资" in await page.locator(".msg.bot").nth(1).inner_text()
     await page.click(".cmd[data-text='原文']")
-    await page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 3")
+    await page.locator(".msg.bot").nth(2).wait_for()
     assert "第" in await page.locator(".msg.bot").nth(2).inner_text()
     await page.click("#mode")  # voice-style input: delivered as a voice message with Recognition
     await page.fill("#text", "网上刷单被骗了怎么办")
     await page.click("#send")
-    await page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 4")
+    await page.locator(".msg.bot").nth(3).wait_for()
     await page.click(".menu[data-key='TOPIC_labor']")
-    await page.wait_for_function("document.querySelectorAll('.msg.bot').length >= 5")
+    await page.locator(".msg.bot").nth(4).wait_for()
     assert await page.locator(".msg.me.voice").count() == 1
     await shot(page, "sandbox-chat", full_page=False)
+
+
+async def test_resident_leaves_a_message_in_the_sandbox_and_sees_staffs_reply(page: Page, site: Site) -> None:
+    chat_ctx = await page.context.browser.new_context(viewport=PHONE)  # type: ignore[union-attr]
+    chat = await chat_ctx.new_page()
+    try:
+        await chat.goto(site.url + "/sandbox")
+        await chat.locator(".msg.bot").first.wait_for()
+        await chat.fill("#text", "留言 村口的路灯坏了三个月，找谁修")
+        await chat.click("#send")
+        await chat.locator(".msg.bot").nth(1).wait_for()
+        assert "留言已经收到" in await chat.locator(".msg.bot").nth(1).inner_text()
+        await login(page, site)
+        await page.goto(site.url + "/admin/messages")
+        card = page.locator("section.msg", has_text="路灯坏了")
+        await card.locator("textarea[name=text]").fill("您好，已转镇建设办，三天内修好。")
+        await card.locator("button.primary").click()
+        assert "已回复" in await page.inner_text(".notice")
+        # The reply reaches the resident as a customer-service message.
+        reply = chat.locator(".msg.cs", has_text="三天内修好")
+        await reply.wait_for()
+        await shot(chat, "sandbox-chat-reply", full_page=False)
+    finally:
+        await chat_ctx.close()
+
+
+async def test_new_entry_is_checked_then_saved_with_its_articles(page: Page, site: Site) -> None:
+    await login(page, site, EDITOR)
+    await page.goto(site.url + "/admin/kb/new")
+    await page.fill("input[name=id]", "land-test-boundary")
+    await page.fill("input[name=topic_key]", "land")
+    await page.fill("input[name=topic]", "农村土地")
+    await page.fill("input[name=question]", "邻居占了我家的地界怎么办")
+    await page.fill("textarea[name=answer]", "先找村调委会调解。")
+    await page.fill("textarea[name=citations]", "民法典 第一千条")
+    await page.click("form.card button.primary")
+    assert "引用" in await page.inner_text(".error")
+    await page.fill("textarea[name=citations]", "民法典 288")
+    await page.click("form.card button.primary")
+    await page.wait_for_url("**/admin/kb/land-test-boundary?saved=1")
+    assert "《民法典》第288条" in await page.inner_text(".cite h3")
+    async with site.sessions() as s:
+        row = await s.get(KbEntry, "land-test-boundary")
+    assert row is not None and row.status == "draft" and row.citations[0]["article"] == 288

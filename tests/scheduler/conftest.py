@@ -4,23 +4,17 @@ talking to it, and a settable clock."""
 
 from __future__ import annotations
 
-import os
-import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from urllib.parse import urlparse
 
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import SchedulerSettings
-from bot.db.migrate import upgrade
-from bot.db.session import create_engine, create_sessionmaker
+from bot.db.session import create_sessionmaker
 from bot.wechat.client import WechatClient
 from sandbox.api import SandboxPlatform, create_api_app
 from scheduler.channels.wechat import WechatChannel
@@ -28,44 +22,6 @@ from scheduler.sender import Sender
 
 APPID = "wxschedtest0001"
 SECRET = "sched-secret"
-POSTGRES_URL = os.environ.get("PUFA_TEST_DATABASE_URL", "")
-REQUIRE_POSTGRES = os.environ.get("PUFA_REQUIRE_POSTGRES") == "1"
-
-
-def _postgres_reachable(url: str) -> bool:
-    parsed = urlparse(url.replace("+asyncpg", ""))
-    try:
-        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 5432), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-# Own copies of the database fixtures (same behaviour as tests/conftest.py) so that these tests
-# also run alone: ``pytest tests/scheduler --confcutdir tests/scheduler``.
-@pytest.fixture
-def database_url(tmp_path: Path) -> str:
-    if POSTGRES_URL:
-        if not _postgres_reachable(POSTGRES_URL):
-            if REQUIRE_POSTGRES:
-                pytest.fail(f"PostgreSQL required but unreachable at {POSTGRES_URL}")
-            pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
-        return POSTGRES_URL
-    return f"sqlite+aiosqlite:///{tmp_path / 'pufa.db'}"
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    eng = create_engine(database_url)
-    if eng.dialect.name == "postgresql":
-        async with eng.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
-    await upgrade(eng)
-    yield eng
-    await eng.dispose()
-
-
 class FakeClock:
     """UTC 'now' that tests move by hand; shared by the sender and the sandbox."""
 
