@@ -38,7 +38,7 @@
   mode.addEventListener("click", function () {
     voice = !voice;
     form.classList.toggle("voice", voice);
-    mode.textContent = voice ? "⌨" : "🎤";
+    mode.textContent = voice ? "打字" : "语音";
     input.placeholder = voice ? "语音模式：输入要“说”的话（模拟微信语音识别结果）" : "打字提问，比如：老板拖欠工资怎么办";
   });
   document.querySelectorAll(".cmd").forEach(function (b) {
@@ -47,5 +47,14 @@
   document.querySelectorAll(".menu").forEach(function (b) {
     b.addEventListener("click", function () { send("click", b.dataset.key, "点击菜单：" + b.textContent); });
   });
-  send("subscribe", "", "");
+  // Customer-service messages (late answers, staff replies to 留言) arrive through the platform.
+  var seen = -1;
+  function poll() {
+    fetch("/sandbox/chat/inbox?after=" + Math.max(seen, 0), {credentials: "same-origin"})
+      .then(function (r) { return r.json(); }).then(function (data) {
+        if (seen >= 0) { data.messages.forEach(function (m) { bubble(m, "bot cs"); }); }
+        seen = data.next;
+      }).catch(function () { return null; }).then(function () { window.setTimeout(poll, 2000); });
+  }
+  send("subscribe", "", "").then(poll);
 }());
