@@ -34,6 +34,9 @@ ENTRY_BUDGET, ARTICLE_BUDGET = 2500, 4000
 # change in ranking on the dev set or STARD).
 ENTRY_MAX_TERMS, ARTICLE_MAX_TERMS = 40, 24
 LAW_TIER_MAX = 3
+# An entry also scores by how well the query matches the article it cites first: the law text and the
+# resident phrasings indexed with it (measured in docs/evaluation.md).
+ENTRY_ARTICLE_WEIGHT = 0.25
 LAW_TIER_RELATIVE = 0.7  # further articles only when close to the best one
 Cite = tuple[str, int]
 
@@ -81,6 +84,8 @@ class KnowledgeBase:
         self._articles = tuple(articles)
         self._by_id = MappingProxyType({e.id: e for e in self._entries})
         self._first_cite = tuple((e.citations[0].law, e.citations[0].article) for e in self._entries)
+        where = {(art.law, art.number): i for i, art in enumerate(articles) if art.sub == 0}
+        self._first_article = tuple(where.get(c, -1) for c in self._first_cite)
         self.tokenizer = tokenizer
         self._entry_words = entry_words
         self._entry_grams = entry_grams
@@ -149,6 +154,13 @@ class KnowledgeBase:
         if a.bigrams and any(w not in self._entry_words for w in a.words):
             for doc, s in self._entry_grams.scores(a.bigrams, ENTRY_BUDGET // 2).items():
                 scores[doc] = scores.get(doc, 0.0) + BIGRAM_WEIGHT * s
+        if ENTRY_ARTICLE_WEIGHT and scores:
+            arts = self._article_words.scores(a.words, ARTICLE_BUDGET, ARTICLE_MAX_TERMS)
+            first = self._first_article
+            for doc in list(scores):
+                s = arts.get(first[doc])
+                if s:
+                    scores[doc] += ENTRY_ARTICLE_WEIGHT * s
         return self._ranked(self._entry_words, a, scores, k, self._first_cite)
 
     def rank_articles(self, a: Analysis, k: int = 5) -> Ranked:

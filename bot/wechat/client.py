@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -77,24 +78,30 @@ class WechatClient:
             return value
 
     async def call(self, path: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """POST with the access token; on an invalid/expired token refresh once and retry once."""
+        """POST JSON with the access token; on an invalid/expired token refresh once and retry once."""
+        return await self._with_token(lambda token: self._post_json(path, payload, token=token))
+
+    async def _with_token(self, send: Callable[[str], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
         token = await self.access_token()
         try:
-            return await self._post_json(path, payload, token=token)
+            return await send(token)
         except WechatApiError as exc:
             if exc.errcode not in TOKEN_ERRORS:
                 raise
-            token = await self.access_token(force=True)
-            return await self._post_json(path, payload, token=token)
+            return await send(await self.access_token(force=True))
 
     async def _post_json(self, path: str, payload: dict[str, Any], token: str | None) -> dict[str, Any]:
-        params = {"access_token": token} if token else None
         # Chinese as UTF-8, not \uXXXX escapes: WeChat refuses those in some APIs (menu/create: 40033).
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        return await self._post(path, body, token, {"Content-Type": "application/json; charset=utf-8"})
+
+    async def _post(self, path: str, body: Any, token: str | None, headers: dict[str, str] | None = None,
+                    ) -> dict[str, Any]:
+        """One POST; transport trouble becomes WechatTransportError, an errcode WechatApiError."""
+        params = {"access_token": token} if token else None
         try:
             async with self.session.post(
-                self.api_base + path, data=body, params=params, timeout=self.timeout,
-                headers={"Content-Type": "application/json; charset=utf-8"},
+                self.api_base + path, data=body, params=params, timeout=self.timeout, headers=headers,
             ) as resp:
                 if resp.status >= 500:
                     raise WechatTransportError(f"{path}: HTTP {resp.status}")
@@ -122,23 +129,12 @@ class WechatClient:
     # -- mass send (群发): used by the scheduler -------------------------------------------------
     async def upload_image(self, filename: str, data: bytes, content_type: str = "image/jpeg") -> str:
         """``media/uploadimg``: an image for use inside article HTML; returns its URL."""
-        token = await self.access_token()
-        form = aiohttp.FormData()
-        form.add_field("media", data, filename=filename, content_type=content_type)
-        try:
-            async with self.session.post(
-                self.api_base + "/cgi-bin/media/uploadimg", data=form, params={"access_token": token},
-                timeout=self.timeout,
-            ) as resp:
-                if resp.status >= 500:
-                    raise WechatTransportError(f"media/uploadimg: HTTP {resp.status}")
-                out = await resp.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            raise WechatTransportError(f"media/uploadimg: {type(exc).__name__}") from None
-        if not isinstance(out, dict):
-            raise WechatTransportError("media/uploadimg: unexpected answer")
-        if code := int(out.get("errcode", 0) or 0):
-            raise WechatApiError(code, str(out.get("errmsg", "")), out)
+        def send(token: str) -> Awaitable[dict[str, Any]]:
+            form = aiohttp.FormData()  # a FormData can be sent once: a fresh one for each try
+            form.add_field("media", data, filename=filename, content_type=content_type)
+            return self._post("/cgi-bin/media/uploadimg", form, token)
+
+        out = await self._with_token(send)
         return str(out["url"])
 
     async def add_draft(self, articles: list[dict[str, Any]]) -> str:
