@@ -17,11 +17,14 @@ from bot.config import SchedulerSettings
 from bot.db.session import create_sessionmaker
 from bot.wechat.client import WechatClient
 from sandbox.api import SandboxPlatform, create_api_app
+from sandbox.dingtalk import DingtalkRobot, create_dingtalk_app
+from scheduler.channels.dingtalk import DingtalkChannel
 from scheduler.channels.wechat import WechatChannel
 from scheduler.sender import Sender
 
 APPID = "wxschedtest0001"
 SECRET = "sched-secret"
+ROBOT_SECRET = "SEC0123456789abcdef"
 class FakeClock:
     """UTC 'now' that tests move by hand; shared by the sender and the sandbox."""
 
@@ -90,3 +93,28 @@ def sender(sessions: async_sessionmaker[AsyncSession], sandbox: Sandbox, clock: 
 
 def settings_with(**kw: float) -> SchedulerSettings:
     return replace(SchedulerSettings(), **kw)
+
+
+class Robot:
+    """The sandbox DingTalk group robot on a real port, and channels that post to it."""
+
+    def __init__(self, robot: DingtalkRobot, server: TestServer, http: aiohttp.ClientSession) -> None:
+        self.robot, self.server, self.http = robot, server, http
+
+    def url(self, token: str = "tok") -> str:
+        return str(self.server.make_url("/robot/send")) + f"?access_token={token}"
+
+    def channel(self, clock: FakeClock, url: str | None = None, *, secret: str = ROBOT_SECRET,
+                timeout: float = 2.0) -> DingtalkChannel:
+        return DingtalkChannel(self.http, url or self.url(), secret, timeout=timeout,
+                               clock_ms=lambda: int(clock.timestamp() * 1000))
+
+
+@pytest.fixture
+async def robot(clock: FakeClock) -> AsyncIterator[Robot]:
+    r = DingtalkRobot("tok", ROBOT_SECRET, [], clock.timestamp)
+    server = TestServer(create_dingtalk_app(r))
+    await server.start_server()
+    async with aiohttp.ClientSession() as http:
+        yield Robot(r, server, http)
+    await server.close()

@@ -7,10 +7,15 @@ import json
 import os
 import signal
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from scheduler.models import SENT
+from scheduler.posts import list_posts
 
 from .conftest import APPID, SECRET
 
@@ -115,3 +120,16 @@ async def start_sender(env: dict[str, str]) -> SenderProcess:
 
 def dumps(x: Any) -> str:
     return json.dumps(x, ensure_ascii=False, default=str)
+
+
+async def wait_all_sent(sessions: async_sessionmaker[AsyncSession], n: int) -> None:
+    """Until n posts exist and all are sent; HANG_GUARD only stops a hung run."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + HANG_GUARD
+    while loop.time() < deadline:
+        posts = await list_posts(sessions)
+        if len(posts) == n and all(p.state == SENT for p in posts):
+            return
+        await asyncio.sleep(0.1)
+    states = Counter(p.state for p in await list_posts(sessions))
+    raise AssertionError(f"not all posts sent: {dict(states)}")

@@ -13,13 +13,10 @@ import random
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from bot.db.base import utcnow
-from scheduler.models import SENT
 from scheduler.posts import NewPost, add_post, attempts_of, list_posts
 
-from .procs import HANG_GUARD, sender_env, start_sandbox, start_sender
+from .procs import sender_env, start_sandbox, start_sender, wait_all_sent
 
 PAUSE = 0.15
 # (marker to wait for, sandbox fault on sendall, extra delay window after the marker)
@@ -33,18 +30,6 @@ PHASES: list[tuple[str, str | None, tuple[float, float]]] = [
     ("stored", None, (0.0, 0.3)),  # sent; waiting for MASSSENDJOBFINISH / mass/get
 ]
 TRIALS = 21
-
-
-async def _wait_all_sent(sessions: async_sessionmaker[AsyncSession], n: int) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + HANG_GUARD
-    while loop.time() < deadline:
-        posts = await list_posts(sessions)
-        if len(posts) == n and all(p.state == SENT for p in posts):
-            return
-        await asyncio.sleep(0.1)
-    states = Counter(p.state for p in await list_posts(sessions))
-    raise AssertionError(f"not all posts sent: {dict(states)}")
 
 
 async def test_kill9_in_every_phase_sends_each_post_exactly_once(database_url, engine, sessions) -> None:
@@ -75,7 +60,7 @@ async def test_kill9_in_every_phase_sends_each_post_exactly_once(database_url, e
             kills[marker if not fault else f"{marker}/{fault.split(':')[0]}"] += 1
             sender = await start_sender(env_for(trial + 1))
         drain = asyncio.create_task(sender.drain())
-        await _wait_all_sent(sessions, TRIALS)
+        await wait_all_sent(sessions, TRIALS)
         await asyncio.sleep(1.0)  # let the last sender reconcile a few results (not asserted)
         await sender.stop()
         drain.cancel()

@@ -7,23 +7,18 @@ import base64
 import hashlib
 import hmac
 import urllib.parse
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
-import pytest
-from aiohttp.test_utils import TestServer
 
 from bot.config import SchedulerSettings
-from sandbox.dingtalk import DingtalkRobot, create_dingtalk_app
 from scheduler.channels.dingtalk import DingtalkChannel, sign, signed_url
 from scheduler.models import NEEDS_ATTENTION, SCHEDULED, SENT
 from scheduler.posts import NewPost, add_post, attempts_of, get_post, list_posts
 from scheduler.sender import Sender
 
-from .conftest import FakeClock
-
-SECRET = "SEC0123456789abcdef"
+from .conftest import ROBOT_SECRET as SECRET
+from .conftest import FakeClock, Robot
 
 
 def test_sign_matches_dingtalk_formula() -> None:
@@ -34,26 +29,6 @@ def test_sign_matches_dingtalk_formula() -> None:
     assert url.startswith("https://oapi.dingtalk.com/robot/send?access_token=abc&timestamp=1700000000000&sign=")
 
 
-class Robot:
-    def __init__(self, robot: DingtalkRobot, server: TestServer, http: aiohttp.ClientSession) -> None:
-        self.robot, self.server, self.http = robot, server, http
-
-    def url(self, token: str = "tok") -> str:
-        return str(self.server.make_url("/robot/send")) + f"?access_token={token}"
-
-    def channel(self, clock: FakeClock, secret: str = SECRET) -> DingtalkChannel:
-        return DingtalkChannel(self.http, self.url(), secret, timeout=2.0,
-                               clock_ms=lambda: int(clock.timestamp() * 1000))
-
-
-@pytest.fixture
-async def robot(clock: FakeClock) -> AsyncIterator[Robot]:
-    r = DingtalkRobot("tok", SECRET, [], clock.timestamp)
-    server = TestServer(create_dingtalk_app(r))
-    await server.start_server()
-    async with aiohttp.ClientSession() as http:
-        yield Robot(r, server, http)
-    await server.close()
 
 
 async def _queue(sessions, clock: FakeClock, n: int) -> None:

@@ -3,7 +3,6 @@ together with DingTalk posts, never resent after an unknown outcome."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import aiohttp
@@ -11,9 +10,7 @@ import pytest
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from sandbox.dingtalk import DingtalkRobot, create_dingtalk_app
 from scheduler.alerts import add_alert
-from scheduler.channels.dingtalk import DingtalkChannel
 from scheduler.models import (
     OUTBOX_EXPIRED,
     OUTBOX_PENDING,
@@ -27,29 +24,7 @@ from scheduler.models import (
 )
 from scheduler.outbox import Outbox
 
-from .conftest import FakeClock
-
-SECRET = "SECoutbox0123456789"
-
-
-class Robot:
-    def __init__(self, robot: DingtalkRobot, server: TestServer, http: aiohttp.ClientSession) -> None:
-        self.robot, self.server, self.http = robot, server, http
-
-    def channel(self, clock: FakeClock, url: str | None = None, timeout: float = 2.0) -> DingtalkChannel:
-        url = url or str(self.server.make_url("/robot/send")) + "?access_token=tok"
-        return DingtalkChannel(self.http, url, SECRET, timeout=timeout,
-                               clock_ms=lambda: int(clock.timestamp() * 1000))
-
-
-@pytest.fixture
-async def robot(clock: FakeClock) -> AsyncIterator[Robot]:
-    r = DingtalkRobot("tok", SECRET, [], clock.timestamp)
-    server = TestServer(create_dingtalk_app(r))
-    await server.start_server()
-    async with aiohttp.ClientSession() as http:
-        yield Robot(r, server, http)
-    await server.close()
+from .conftest import FakeClock, Robot
 
 
 async def _alerts(sessions, clock: FakeClock, n: int) -> None:

@@ -8,10 +8,9 @@ from collections import Counter
 from datetime import timedelta
 
 from bot.db.base import utcnow
-from scheduler.models import SENT
 from scheduler.posts import NewPost, add_post, attempts_of, list_posts
 
-from .procs import HANG_GUARD, sender_env, start_sandbox, start_sender
+from .procs import sender_env, start_sandbox, start_sender, wait_all_sent
 
 
 async def _queue(sessions, n: int, start: int) -> None:
@@ -19,17 +18,6 @@ async def _queue(sessions, n: int, start: int) -> None:
         await add_post(sessions, NewPost(title=f"推送 {start + i}", body="正文", channel="wechat",
                                          send_at=utcnow() + timedelta(milliseconds=200 + 50 * i)),
                        account_type="service", enforce_quota=False)
-
-
-async def _wait_sent(sessions, n: int) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + HANG_GUARD
-    while loop.time() < deadline:
-        posts = await list_posts(sessions)
-        if len(posts) == n and all(p.state == SENT for p in posts):
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(Counter(p.state for p in await list_posts(sessions)))
 
 
 def _claims(lines: list[str]) -> set[str]:
@@ -45,14 +33,14 @@ async def test_two_processes_one_database(database_url, engine, sessions) -> Non
     drains = [asyncio.create_task(p.drain()) for p in (a, b)]
     try:
         await _queue(sessions, 8, 0)
-        await _wait_sent(sessions, 8)
+        await wait_all_sent(sessions, 8)
         first = [p for p in (a, b) if _claims(p.lines)]
         assert len(first) == 1, "both processes sent"
         leader, other = first[0], (b if first[0] is a else a)
         leader.kill9()
         await leader.proc.wait()
         await _queue(sessions, 4, 8)
-        await _wait_sent(sessions, 12)
+        await wait_all_sent(sessions, 12)
         assert _claims(other.lines), "the survivor did not take over"
         await other.stop()
         sent = [r for r in await sandbox.sent() if r["kind"] == "mass"]
