@@ -13,7 +13,7 @@ from sqlalchemy import update
 
 from admin import audit
 from admin.security import redirect
-from admin.web import SESSIONS, SETTINGS, WECHAT, render, staff_of
+from admin.web import LIVE, SESSIONS, SETTINGS, WECHAT, render, staff_of
 from bot.db.base import utcnow
 from reports.period import SHANGHAI
 from scheduler.calendar import load_calendar
@@ -192,7 +192,7 @@ async def post_preview(request: web.Request) -> web.StreamResponse:
     if post is None or client is None:
         return redirect(f"/admin/posts/{pid}", notice="未配置微信公众号，无法预览")
     try:
-        openids = staff_openids(request.config_dict[SETTINGS].scheduler.preview_openids)
+        openids = staff_openids(request.config_dict[LIVE].current.scheduler.preview_openids)
         results = await send_preview(client, post, openids)
     except ValueError as exc:
         return redirect(f"/admin/posts/{pid}", notice=str(exc))

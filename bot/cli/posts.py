@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cli.common import settings_from
 from bot.config import Settings
 from bot.db.session import create_engine, create_sessionmaker
+from bot.live_settings import with_overlay
 from bot.wechat.client import WechatApiError, WechatClient, WechatTransportError
 from scheduler.models import CHANNELS, STATE_NAMES, STATES, Post, PushAttempt
 from scheduler.posts import (
@@ -217,9 +218,10 @@ def run_preview(args: argparse.Namespace) -> int:
     w = settings.wechat
     if not (w.appid and w.appsecret):
         return _fail("没有配置公众号 appid / appsecret，无法预览")
-    openids = args.openid or staff_openids(settings.scheduler.preview_openids)
 
     async def work(s: async_sessionmaker[AsyncSession]) -> list[PreviewResult] | str:
+        # Staff openids may have been changed on the admin 设置 page.
+        openids = args.openid or staff_openids((await with_overlay(settings, s)).scheduler.preview_openids)
         post = await get_post(s, args.id)
         if post is None:
             return f"没有编号为 {args.id} 的推送"
