@@ -38,5 +38,5 @@ async def alert_ack(request: web.Request) -> web.StreamResponse:
                 return redirect(back, notice="没有这条提醒")
             await audit.record(s, actor, "ack", f"提醒 #{alert_id}", alert.message[:200], client_address(request))
     except AlreadyAcknowledged as exc:
-        return redirect(back, notice=f"这条提醒已由 {exc.alert.acknowledged_by} 处理")
+        return redirect(back, notice=f"这条提醒已由 {exc.by} 处理")
     return redirect(back, notice="已标记为已处理")

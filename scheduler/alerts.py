@@ -32,9 +32,9 @@ async def add_alert(s: AsyncSession, *, kind: str, message: str, post_id: int | 
 
 
 class AlreadyAcknowledged(Exception):
-    def __init__(self, alert: StaffAlert) -> None:
-        super().__init__(alert.id)
-        self.alert = alert
+    def __init__(self, alert_id: int, by: str) -> None:
+        super().__init__(alert_id)
+        self.by = by
 
 
 async def acknowledge(s: AsyncSession, alert_id: int, by: str, now: datetime | None = None) -> StaffAlert | None:
@@ -45,7 +45,7 @@ async def acknowledge(s: AsyncSession, alert_id: int, by: str, now: datetime | N
                           .execution_options(synchronize_session=False))
     alert = await s.get(StaffAlert, alert_id, populate_existing=True)
     if alert is not None and res.rowcount != 1:  # type: ignore[attr-defined]
-        raise AlreadyAcknowledged(alert)
+        raise AlreadyAcknowledged(alert_id, alert.acknowledged_by or "")
     return alert
 
 
