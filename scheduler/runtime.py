@@ -18,6 +18,7 @@ from scheduler.calendar import load_calendar
 from scheduler.channels import Channel
 from scheduler.channels.dingtalk import DingtalkChannel
 from scheduler.channels.wechat import WechatChannel
+from scheduler.covers import CoverStore
 from scheduler.datacube import fetch_user_days
 from scheduler.drafts import remind_and_draft
 from scheduler.jobs import DailyJob, monthly_report
@@ -32,7 +33,7 @@ def build_channels(settings: Settings, http: aiohttp.ClientSession,
                    wechat: WechatClient | None) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     if wechat is not None:
-        channels["wechat"] = WechatChannel(wechat)
+        channels["wechat"] = WechatChannel(wechat, CoverStore(settings.admin.upload_dir))
     d = settings.dingtalk
     if d.configured:
         channels["dingtalk"] = DingtalkChannel(http, d.webhook_url, d.secret.reveal(), d.timeout)

@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.db.session import create_engine, create_sessionmaker
 from bot.live_settings import with_overlay
 from bot.wechat.client import WechatApiError, WechatClient, WechatTransportError
+from scheduler.covers import CoverStore
 from scheduler.models import CHANNELS, STATE_NAMES, STATES, Post, PushAttempt
 from scheduler.posts import (
     NewPost,
@@ -35,6 +36,7 @@ from scheduler.posts import (
     month_log,
     open_alerts,
     schedule_draft,
+    store_thumb,
 )
 from scheduler.preview import PreviewResult, send_preview, staff_openids
 from scheduler.quota import QuotaExceeded
@@ -229,7 +231,9 @@ def run_preview(args: argparse.Namespace) -> int:
             client = WechatClient(http, appid=w.appid, secret=w.appsecret.reveal(), api_base=w.api_base,
                                   timeout=w.api_timeout)
             try:
-                return await send_preview(client, post, openids)
+                results = await send_preview(client, post, openids, CoverStore(settings.admin.upload_dir))
+                await store_thumb(s, post)
+                return results
             except ValueError as exc:
                 return str(exc)
             except (WechatApiError, WechatTransportError) as exc:
