@@ -58,6 +58,7 @@ def build_service(settings: Settings, engine: AsyncEngine, sessions: async_sessi
                                       send_time=parse_hhmm(now.default_send_time))
 
     service.daily = daily
+    service.daily_key = lambda: (current().scheduler.lead_days, current().scheduler.default_send_time)
     service.jobs = build_jobs(settings, sessions, wechat, current=current)
     dingtalk = channels.get("dingtalk")
     service.outbox = Outbox(sessions, dingtalk if isinstance(dingtalk, DingtalkChannel) else None,

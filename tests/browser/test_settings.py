@@ -3,17 +3,44 @@ bad input is refused in plain Chinese, environment-fixed settings are locked, ed
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+
 import pytest
 from playwright.async_api import Page
 from sqlalchemy import select
 
 from admin.models import AuditEvent
+from bot.config import Settings
 from bot.db.models import SettingOverride
+from reports.period import SHANGHAI
 from sandbox.inbound import FakeWeChat
+from scheduler.models import Post
 from tests.browser.conftest import EDITOR, Site, login, shot
 from tests.conftest import TEST_AES_KEY, TEST_APPID, TEST_TOKEN
 
 QUESTION = "老板欠我工钱不给咋办"
+IN_20_DAYS = datetime.now(SHANGHAI).date() + timedelta(days=20)
+
+
+@pytest.fixture
+def admin_settings(admin_settings: Settings, tmp_path: Path) -> Settings:
+    """The town's own calendar with one campaign date 20 days ahead: outside the default 7-day lead."""
+    calendar = tmp_path / "calendar.toml"
+    calendar.write_text(f"""
+[[campaign]]
+key = "town_fair_day"
+name = "镇法治赶场日"
+kind = "day"
+month = {IN_20_DAYS.month}
+day = {IN_20_DAYS.day}
+laws = ["民法典"]
+tags = ["民法典"]
+default = "required"
+""", encoding="utf-8")
+    return replace(admin_settings, scheduler=replace(admin_settings.scheduler, calendar_file=str(calendar)))
 
 
 def resident(site: Site) -> FakeWeChat:
@@ -118,3 +145,26 @@ async def test_editor_and_missing_token_are_refused(page: Page, site: Site) -> N
         return [await post(csrf), await post('')]; }""", csrf)
     assert statuses == [403, 403]
     assert await stored(site) == {}
+
+
+@pytest.mark.with_scheduler
+async def test_new_lead_days_reach_the_running_scheduler(page: Page, site: Site) -> None:
+    async def fair_posts() -> list[Post]:
+        async with site.sessions() as s:
+            return list((await s.execute(select(Post).where(Post.campaign == "town_fair_day"))).scalars())
+
+    await asyncio.sleep(1.5)  # a few scheduler ticks with the default 7 days
+    assert await fair_posts() == []
+    await login(page, site)
+    await page.goto(site.url + "/admin/settings")
+    await page.fill("input[name='scheduler.lead_days']", "30")
+    await page.click("#settings-form button[type=submit]")
+    assert "已保存 1 项" in await page.inner_text(".notice")
+    for _ in range(40):  # no restart: the next tick drafts the campaign and alerts staff
+        if await fair_posts():
+            break
+        await asyncio.sleep(0.25)
+    posts = await fair_posts()
+    assert len(posts) == 1 and posts[0].state == "draft"
+    await page.goto(site.url + "/admin/alerts")
+    assert "镇法治赶场日" in await page.inner_text("#open-alerts")
