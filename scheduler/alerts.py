@@ -60,4 +60,4 @@ async def alerted_posts(sessions: async_sessionmaker[AsyncSession]) -> set[int]:
     """Posts that have ever had an alert: the alert, open or handled, speaks for them."""
     async with sessions() as s:
         q = select(StaffAlert.post_id).where(StaffAlert.post_id.is_not(None)).distinct()
-        return {int(p) for p in (await s.execute(q)).scalars()}
+        return {p for p in (await s.execute(q)).scalars() if p is not None}

@@ -142,3 +142,37 @@ async def test_server_checks_the_cover_size_and_bytes(page: Page, site: Site) ->
     assert results[1][0] == 400 and "已损坏" in results[1][1]
     async with site.sessions() as s:
         assert (await s.execute(select(Post))).first() is None
+
+
+async def test_preview_to_staff_uses_the_openid_set_on_the_settings_page_and_the_cover(page: Page,
+                                                                                       site: Site) -> None:
+    jpeg = image("JPEG")
+    await login(page, site)
+    await page.goto(site.url + "/admin/settings")
+    await page.fill("input[name='scheduler.preview_openids']", "oStaffPreview01")
+    await page.click("#settings-form button[type=submit]")
+    assert "已保存" in await page.inner_text(".notice")
+    await page.goto(site.url + "/admin/posts/new")
+    await page.fill("input[name=title]", "预览带封面")
+    await page.click("#editor")
+    await page.keyboard.type("先给工作人员看看。")
+    await page.set_input_files("#cover", files=[{"name": "cover.jpg", "mimeType": "image/jpeg", "buffer": jpeg}])
+    await page.fill("input[name=send_at]", "2099-01-01T08:30:00")
+    await page.click("button[value=draft]")
+    assert "已保存" in await page.inner_text(".notice")
+    preview_button = page.locator("form[action$='/preview'] button")
+    await preview_button.scroll_into_view_if_needed()  # below the fold on the office screen
+    async with page.expect_navigation():
+        await preview_button.click()
+    assert "已发送预览给 1/1 位工作人员" in await page.inner_text(".notice")
+    previews = [r for r in site.platform.sent if r.kind == "preview"]
+    assert [(r.to, r.title) for r in previews] == [("oStaffPreview01", "预览带封面")]
+    post = await latest_post(site)
+    assert post.thumb_media_id and site.platform.materials[post.thumb_media_id].data == jpeg
+    assert site.platform.drafts[previews[0].content]["articles"][0]["thumb_media_id"] == post.thumb_media_id
+    # A second preview reuses the stored material instead of uploading the picture again.
+    await preview_button.scroll_into_view_if_needed()
+    async with page.expect_navigation():
+        await preview_button.click()
+    assert len([r for r in site.platform.sent if r.kind == "preview"]) == 2
+    assert len(site.platform.materials) == 1
