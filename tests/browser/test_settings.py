@@ -105,7 +105,7 @@ async def test_bad_values_are_refused_in_chinese_and_nothing_is_saved(page: Page
     assert "不像微信 openid" in errors
     # What staff typed stays in the form, so they only fix the wrong parts.
     assert await page.input_value("input[name='scheduler.lead_days']") == "十天"
-    await shot(page, "settings-error")
+    await shot(page, "settings-error", full_page=False)
     assert await stored(site) == {}
     # The server refuses it too, not only the page: same form posted directly.
     csrf = await page.input_value("#settings-form input[name=csrf]")
