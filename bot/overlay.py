@@ -58,8 +58,8 @@ class Field:
 FIELDS: tuple[Field, ...] = (
     Field("town.name", "镇（街道）名称", "出现在报表和欢迎语里。", "text", max_len=20),
     Field("town.office", "负责单位", "例如“古龙镇司法所”，出现在机器人回复里。", "text", max_len=30),
-    Field("scheduler.lead_days", "宣传日提前提醒天数", "宣传日前这么多天还没安排推送，就提醒并自动生成草稿。", "int",
-          minimum=1, maximum=60),
+    Field("scheduler.lead_days", "宣传日提前提醒天数",
+          "宣传日前这么多天还没安排推送，就提醒并自动生成草稿；填 0 不提醒。", "int", minimum=0, maximum=60),
     Field("scheduler.default_send_time", "宣传日推送默认时间", "北京时间，格式 08:30。", "hhmm"),
     Field("scheduler.preview_openids", "接收预览的工作人员微信 openid",
           "“预览到工作人员微信”发给这些人；多个用逗号分开。", "openids", max_len=1000),

@@ -44,7 +44,7 @@ async def test_alert_is_acknowledged_and_leaves_the_dashboard(page: Page, site: 
     await login(page, site, EDITOR)  # any staff member, not only admins
     card = page.locator(f"#dash-alert-{alert.id}")
     assert "白名单" in await card.inner_text()
-    await shot(page, "dashboard-alert", full_page=False)
+    await shot(page, "dashboard-alert")
     await card.locator("button").click()
     assert "已标记为已处理" in await page.inner_text(".notice")
     assert await page.locator(f"#dash-alert-{alert.id}").count() == 0

@@ -38,7 +38,7 @@ def test_only_whitelisted_non_secret_keys_apply() -> None:
 
 @pytest.mark.parametrize(("key", "raw", "message"), [
     ("scheduler.lead_days", "十", "应填整数"),
-    ("scheduler.lead_days", "0", "应在 1 到 60 之间"),
+    ("scheduler.lead_days", "61", "应在 0 到 60 之间"),
     ("scheduler.default_send_time", "8:30", "应写成 时:分"),
     ("scheduler.preview_openids", "oAbc123, bad id!", "不像微信 openid"),
     ("reports.notify", "email", "选项无效"),
