@@ -14,7 +14,6 @@ import logging
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import overlay
@@ -64,7 +63,7 @@ class LiveSettings:
             await asyncio.sleep(every)
             try:
                 await self.reload(sessions)
-            except (SQLAlchemyError, OSError):
+            except Exception:  # a database hiccup must not end the polling for good
                 log.warning("could not re-read the settings changed on the admin page", exc_info=True)
 
 

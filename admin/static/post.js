@@ -31,7 +31,8 @@
   if (!form || !body || !frame) { return; }
 
   function refresh() {
-    frame.srcdoc = editor && !editor.hidden ? editor.innerHTML : body.value;
+    var html = editor && !editor.hidden ? editor.innerHTML : body.value;
+    if (frame.srcdoc !== html) { frame.srcdoc = html; }  // each assignment reloads the frame
     if (title) { title.textContent = form.elements.title.value; }
   }
   function sync() {

@@ -111,6 +111,8 @@ async def test_pasted_script_is_stripped_and_a_fake_image_is_refused(page: Page,
     await page.fill("input[name=send_at]", "2099-01-01T08:30:00")
     await page.click("button[value=draft]")
     assert "封面只能是 JPG 或 PNG 图片" in await page.inner_text(".error")
+    await page.frame_locator("#preview").locator("p").wait_for()
+    await page.wait_for_timeout(300)
     await shot(page, "post-cover-error", full_page=False)
     async with site.sessions() as s:
         assert (await s.execute(select(Post))).first() is None
@@ -176,3 +178,10 @@ async def test_preview_to_staff_uses_the_openid_set_on_the_settings_page_and_the
         await preview_button.click()
     assert len([r for r in site.platform.sent if r.kind == "preview"]) == 2
     assert len(site.platform.materials) == 1
+    # And the cover can be taken off again.
+    await page.check("input[name=remove_cover]")
+    await page.click("button[value=draft]")
+    assert "已保存" in await page.inner_text(".notice")
+    post = await latest_post(site)
+    assert post.cover_file is None and post.thumb_media_id is None
+    assert await page.locator("#preview-cover[hidden]").count() == 1
