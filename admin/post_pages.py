@@ -170,9 +170,10 @@ async def post_save(request: web.Request) -> web.StreamResponse:
     cover: str | None = existing.cover_file if existing else None
 
     def again(status: int, **kw: Any) -> web.Response:
-        return render(request, "post_edit.html", status=status, **_ctx(post=existing, f=_form_of(
-            existing, **f, cover=cover or ""), pending=cover if cover != (existing and existing.cover_file) else "",
-            **kw))
+        """The form again as staff filled it; a cover this try uploaded is kept (pending) for the next."""
+        pending = cover if cover and cover != (existing.cover_file if existing else None) else ""
+        shown = _form_of(existing, **f, cover=cover or "")
+        return render(request, "post_edit.html", status=status, **_ctx(post=existing, f=shown, pending=pending, **kw))
 
     try:
         cover = await _cover_from(request, form, existing)

@@ -185,3 +185,23 @@ async def test_preview_to_staff_uses_the_openid_set_on_the_settings_page_and_the
     post = await latest_post(site)
     assert post.cover_file is None and post.thumb_media_id is None
     assert await page.locator("#preview-cover[hidden]").count() == 1
+
+
+async def test_a_cover_survives_a_refused_save(page: Page, site: Site) -> None:
+    png = image("PNG")
+    await login(page, site, EDITOR)
+    await page.goto(site.url + "/admin/posts/new")
+    await page.fill("input[name=title]", "时间填错了")
+    await page.click("#editor")
+    await page.keyboard.type("正文")
+    await page.set_input_files("#cover", files=[{"name": "cover.png", "mimeType": "image/png", "buffer": png}])
+    await page.fill("input[name=send_at]", "2020-01-01T08:30:00")
+    await page.click("button[value=schedule]")
+    assert "发送时间已过" in await page.inner_text(".error")
+    assert "保存后生效" in await page.inner_text("#cover-status")  # staff need not pick the file again
+    await page.wait_for_function("document.getElementById('preview-cover').naturalWidth === 470")
+    await page.fill("input[name=send_at]", "2099-01-01T08:30:00")
+    await page.click("button[value=draft]")
+    assert "已保存" in await page.inner_text(".notice")
+    post = await latest_post(site)
+    assert post.cover_file and post.cover_file.endswith(".png")
