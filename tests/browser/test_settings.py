@@ -66,6 +66,7 @@ async def test_admin_changes_contacts_and_the_next_answer_uses_them(page: Page, 
     await page.fill("input[name=contact-legal_aid-phone]", "023-66668888")
     await page.fill("input[name='scheduler.lead_days']", "10")
     await page.fill("input[name='reports.round_unit']", "100")
+    await page.evaluate("window.scrollTo(0, 0)")  # the contacts table, with the edited row
     await shot(page, "settings-edit", full_page=False)
     await page.click("#settings-form button[type=submit]")
     assert "已保存 3 项" in await page.inner_text(".notice")
