@@ -11,7 +11,7 @@ from bot.db.base import utcnow
 ACTION_NAMES = {
     "login": "登录", "login_failed": "登录失败", "login_throttled": "登录被限制", "logout": "退出",
     "push": "推送", "edit": "编辑", "export": "导出", "reply": "回复留言", "account": "账号管理",
-    "publish": "发布/下线",
+    "publish": "发布/下线", "settings": "修改设置", "ack": "处理提醒",
 }
 
 

@@ -12,6 +12,7 @@ from admin.web import SESSIONS, SETTINGS, render
 from bot.db.models import StaffMessage
 from reports.figures import compute
 from reports.period import SHANGHAI, date_range
+from scheduler.alerts import alerted_posts
 from scheduler.models import FAILED, NEEDS_ATTENTION, SCHEDULED
 from scheduler.posts import list_posts, open_alerts
 
@@ -46,9 +47,12 @@ async def dashboard(request: web.Request) -> web.StreamResponse:
     month = report.months[-1]
     trend = bars([(f.first.strftime("%m月"), f.questions.received, f.questions.answered) for f in report.months])
     scheduled = (await list_posts(sessions, SCHEDULED))[:5]
+    # A post with an alert is shown through its alert, and leaves once staff mark the alert handled.
+    alerted = await alerted_posts(sessions)
     attention = [p for p in await list_posts(sessions) if p.state in {NEEDS_ATTENTION, FAILED}
-                 and p.updated_at > datetime.now(SHANGHAI) - timedelta(days=30)]
+                 and p.id not in alerted and p.updated_at > datetime.now(SHANGHAI) - timedelta(days=30)]
     alerts = await open_alerts(sessions)
     top_unanswered = month.unanswered_groups.most_common(5)
     return render(request, "dashboard.html", active="dashboard", month=month, trend=trend, scheduled=scheduled,
-                  attention=attention, alerts=alerts, waiting=waiting, top_unanswered=top_unanswered)
+                  attention=attention, alerts=alerts, waiting=waiting, top_unanswered=top_unanswered,
+                  notice=request.query.get("notice", ""))

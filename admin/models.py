@@ -64,7 +64,7 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(_BigId, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     actor: Mapped[str] = mapped_column(String(64))
-    # login | login_failed | logout | push | edit | export | reply | account
+    # login | login_failed | logout | push | edit | export | reply | account | settings | ack
     action: Mapped[str] = mapped_column(String(32), index=True)
     target: Mapped[str] = mapped_column(String(128), default="")
     detail: Mapped[str] = mapped_column(Text, default="")

@@ -4,6 +4,8 @@ MASSSENDJOBFINISH. Everything goes through scheduler/posts.py; the scheduler sen
 
 from __future__ import annotations
 
+import asyncio
+import html
 from collections import defaultdict
 from datetime import UTC, datetime
 from typing import Any
@@ -13,10 +15,12 @@ from sqlalchemy import update
 
 from admin import audit
 from admin.security import redirect
-from admin.web import SESSIONS, SETTINGS, WECHAT, render, staff_of
+from admin.web import LIVE, SESSIONS, SETTINGS, WECHAT, render, staff_of
 from bot.db.base import utcnow
 from reports.period import SHANGHAI
+from scheduler.article_html import sanitize
 from scheduler.calendar import load_calendar
+from scheduler.covers import CoverError, CoverStore
 from scheduler.models import CHANNELS, DRAFT, SCHEDULED, STATE_NAMES, Post
 from scheduler.posts import (
     NewPost,
@@ -27,6 +31,7 @@ from scheduler.posts import (
     list_posts,
     month_log,
     schedule_draft,
+    store_thumb,
 )
 from scheduler.preview import send_preview, staff_openids
 from scheduler.quota import QuotaExceeded, check_quota
@@ -52,7 +57,7 @@ def local_input(dt: datetime | None) -> str:
 
 def _ctx(**kw: Any) -> dict[str, Any]:
     return {"active": "posts", "channels": CHANNELS, "channel_names": CHANNEL_NAMES, "state_names": STATE_NAMES,
-            "warning": "", "conflicts": [], "error": "", "notice": "", **kw}
+            "warning": "", "conflicts": [], "error": "", "notice": "", "pending": "", **kw}
 
 
 async def quota_warning(request: web.Request, when: datetime, exclude: int | None) -> QuotaExceeded | None:
@@ -85,10 +90,28 @@ async def post_quota(request: web.Request) -> web.StreamResponse:
     return web.json_response({"ok": exc is None, "warning": str(exc) if exc else ""})
 
 
+def covers(request: web.Request) -> CoverStore:
+    return CoverStore(request.config_dict[SETTINGS].admin.upload_dir)
+
+
+def _form_of(post: Post | None, **override: str) -> dict[str, str]:
+    base = {"title": "", "digest": "", "body": "", "channel": "wechat", "send_at": "", "campaign": "", "cover": ""}
+    if post is not None:
+        base.update(title=post.title, digest=post.digest, body=post.body, channel=post.channel,
+                    send_at=local_input(post.send_at), campaign=post.campaign or "", cover=post.cover_file or "")
+    base.update(override)
+    # The editor shows the body as live HTML: only ever the whitelisted form of it.
+    base["body_html"] = sanitize(base["body"]) if "<" in base["body"] else plain_paragraphs(base["body"])
+    return base
+
+
+def plain_paragraphs(text: str) -> str:
+    return "".join(f"<p>{html.escape(line)}</p>" for line in text.splitlines() if line.strip())
+
+
 @routes.get("/posts/new")
 async def post_new(request: web.Request) -> web.StreamResponse:
-    f = {"title": "", "digest": "", "body": "", "channel": "wechat", "send_at": request.query.get("at", ""),
-         "campaign": request.query.get("campaign", "")}
+    f = _form_of(None, send_at=request.query.get("at", ""), campaign=request.query.get("campaign", ""))
     return render(request, "post_edit.html", **_ctx(post=None, f=f))
 
 
@@ -97,9 +120,39 @@ async def post_edit(request: web.Request) -> web.StreamResponse:
     post = await get_post(request.config_dict[SESSIONS], int(request.match_info["id"]))
     if post is None:
         raise web.HTTPNotFound(text="没有这条推送")
-    f = {"title": post.title, "digest": post.digest, "body": post.body, "channel": post.channel,
-         "send_at": local_input(post.send_at), "campaign": post.campaign or ""}
-    return render(request, "post_edit.html", **_ctx(post=post, f=f, notice=request.query.get("notice", "")))
+    return render(request, "post_edit.html",
+                  **_ctx(post=post, f=_form_of(post), notice=request.query.get("notice", "")))
+
+
+@routes.get("/posts/{id:\\d+}/cover")
+async def post_cover(request: web.Request) -> web.StreamResponse:
+    post = await get_post(request.config_dict[SESSIONS], int(request.match_info["id"]))
+    name = request.query.get("file") or (post.cover_file if post else None)
+    try:
+        path = covers(request).path(name or "")
+    except CoverError:
+        raise web.HTTPNotFound(text="没有封面") from None
+    if not path.is_file():
+        raise web.HTTPNotFound(text="没有封面")
+    return web.FileResponse(path, headers={"Content-Type": "image/png" if path.suffix == ".png" else "image/jpeg"})
+
+
+async def _cover_from(request: web.Request, form: Any, existing: Post | None) -> str | None:
+    """The cover the post should have after this save: a new upload, one uploaded by an earlier try
+    of this form (kept across a refused save), removed, or unchanged."""
+    upload = form.get("cover")
+    if isinstance(upload, web.FileField):
+        data = upload.file.read()
+        if data:
+            return (await asyncio.to_thread(covers(request).save, data)).name
+    pending = str(form.get("cover_pending") or "")
+    if pending:
+        if not covers(request).path(pending).is_file():
+            raise CoverError("之前上传的封面已不存在，请重新选择")
+        return pending
+    if form.get("remove_cover"):
+        return None
+    return existing.cover_file if existing else None
 
 
 @routes.post("/posts/save")
@@ -110,30 +163,41 @@ async def post_save(request: web.Request) -> web.StreamResponse:
     raw_id = str(form.get("id") or "")
     post_id = int(raw_id) if raw_id.isdigit() else None
     f = {k: str(form.get(k, "")) for k in ("title", "digest", "body", "channel", "send_at", "campaign")}
+    if f["channel"] == "wechat":
+        f["body"] = sanitize(f["body"])  # before anything is stored or shown again
     as_draft = form.get("action") == "draft"
     existing = await get_post(sessions, post_id) if post_id else None
+    cover: str | None = existing.cover_file if existing else None
+
+    def again(status: int, **kw: Any) -> web.Response:
+        """The form again as staff filled it; a cover this try uploaded is kept (pending) for the next."""
+        pending = cover if cover and cover != (existing.cover_file if existing else None) else ""
+        shown = _form_of(existing, **f, cover=cover or "")
+        return render(request, "post_edit.html", status=status, **_ctx(post=existing, f=shown, pending=pending, **kw))
+
     try:
+        cover = await _cover_from(request, form, existing)
         when = parse_when(f["send_at"])
         new = NewPost(title=f["title"].strip(), body=f["body"], channel=f["channel"], send_at=when,
-                      digest=f["digest"].strip(), campaign=f["campaign"].strip() or None, draft=as_draft)
+                      digest=f["digest"].strip(), campaign=f["campaign"].strip() or None, draft=as_draft,
+                      cover_file=cover)
         if f["channel"] == "wechat" and not as_draft:
             # Warn before saving: the same rule add_post enforces, shown with the posts in the way.
             exc = await quota_warning(request, when, post_id)
             if exc is not None:
-                return render(request, "post_edit.html", status=409,
-                              **_ctx(post=existing, f=f, warning=str(exc), conflicts=exc.conflicts))
+                return again(409, warning=str(exc), conflicts=exc.conflicts)
         if existing is None:
             post = await add_post(sessions, new, account_type=settings.wechat.account_type)
             pid = post.id
         else:
             pid = await _update(request, existing, new)
     except QuotaExceeded as exc:
-        return render(request, "post_edit.html", status=409,
-                      **_ctx(post=existing, f=f, warning=str(exc), conflicts=exc.conflicts))
-    except PostError as exc:
-        return render(request, "post_edit.html", status=400, **_ctx(post=existing, f=f, error=str(exc)))
+        return again(409, warning=str(exc), conflicts=exc.conflicts)
+    except (PostError, CoverError) as exc:
+        return again(400, error=str(exc))
     await audit.log(sessions, actor, "push" if not as_draft else "edit", f"推送 #{pid}",
-                    f"{'草稿' if as_draft else '安排发送'}：{new.title}（{local_input(when)}）")
+                    f"{'草稿' if as_draft else '安排发送'}：{new.title}（{local_input(when)}）"
+                    + ("，更换封面" if cover != (existing.cover_file if existing else None) else ""))
     return redirect(f"/admin/posts/{pid}?notice=saved")
 
 
@@ -146,14 +210,19 @@ async def _update(request: web.Request, post: Post, new: NewPost) -> int:
     settings = request.config_dict[SETTINGS]
     if not new.draft and new.send_at < utcnow():
         raise PostError("发送时间已过，请选择将来的时间")
+    values: dict[str, Any] = {}
+    if new.cover_file != post.cover_file:
+        # The material uploaded for the old cover does not show the new one.
+        values.update(cover_file=new.cover_file, thumb_media_id=None)
     async with request.config_dict[SESSIONS]() as s, s.begin():
         if new.channel == "wechat" and not new.draft:
             await check_quota(s, settings.wechat.account_type, new.send_at, exclude=post.id)
         res = await s.execute(
             update(Post).where(Post.id == post.id, Post.state.in_((DRAFT, SCHEDULED)))
+            # media_id: a draft made by an earlier attempt holds the old text.
             .values(title=new.title, digest=new.digest, body=new.body, channel=new.channel, campaign=new.campaign,
                     send_at=new.send_at, due_at=new.send_at, state=DRAFT if new.draft else SCHEDULED,
-                    updated_at=utcnow())
+                    media_id=None, updated_at=utcnow(), **values)
             .execution_options(synchronize_session=False))
         if res.rowcount != 1:  # type: ignore[attr-defined]
             raise PostError(f"推送 #{post.id} 已开始发送或已结束，不能再修改")
@@ -192,8 +261,9 @@ async def post_preview(request: web.Request) -> web.StreamResponse:
     if post is None or client is None:
         return redirect(f"/admin/posts/{pid}", notice="未配置微信公众号，无法预览")
     try:
-        openids = staff_openids(request.config_dict[SETTINGS].scheduler.preview_openids)
-        results = await send_preview(client, post, openids)
+        openids = staff_openids(request.config_dict[LIVE].current.scheduler.preview_openids)
+        results = await send_preview(client, post, openids, covers(request))
+        await store_thumb(request.config_dict[SESSIONS], post)
     except ValueError as exc:
         return redirect(f"/admin/posts/{pid}", notice=str(exc))
     ok = sum(r.ok for r in results)

@@ -14,7 +14,7 @@ from aiohttp import web
 
 from admin import audit
 from admin.security import client_address, redirect
-from admin.web import SESSIONS, SETTINGS, render, staff_of
+from admin.web import LIVE, SESSIONS, render, staff_of
 from bot.config import Settings
 from bot.db.base import utcnow
 from bot.db.session import create_engine, create_sessionmaker
@@ -43,7 +43,8 @@ async def ledger_page(request: web.Request) -> web.StreamResponse:
     edit_id = int(edit) if edit.isdigit() else 0
     editing = next((r for r in rows if r.id == edit_id), None)
     return render(request, "ledger.html", active="ledger", rows=rows, month=p.key, label=p.label, editing=editing,
-                  types=request.config_dict[SETTINGS].reports.activity_type_list, error=request.query.get("error", ""),
+                  types=request.config_dict[LIVE].current.reports.activity_type_list,
+                  error=request.query.get("error", ""),
                   notice=request.query.get("notice", ""), this_year=now.year, today=now.date().isoformat())
 
 
@@ -51,7 +52,7 @@ async def ledger_page(request: web.Request) -> web.StreamResponse:
 async def ledger_save(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     values: dict[str, Any] = {k: str(form.get(k, "")) for k in FIELDS}
-    types = request.config_dict[SETTINGS].reports.activity_type_list
+    types = request.config_dict[LIVE].current.reports.activity_type_list
     raw_id = str(form.get("id") or "")
     row_id = int(raw_id) if raw_id.isdigit() else 0
     try:
@@ -97,7 +98,7 @@ async def report_download(request: web.Request) -> web.StreamResponse:
     except PeriodError as exc:
         return redirect("/admin/ledger", error=str(exc))
     staff = staff_of(request)
-    settings = request.config_dict[SETTINGS]
+    settings = request.config_dict[LIVE].current  # the rounding rule admins set on the 设置 page
     with tempfile.TemporaryDirectory(prefix="pufa-report-") as tmp:
         out = Path(tmp) / f"pufa-report-{p.key}.{fmt}"
         # Writing xlsx/docx (and the chart) is CPU work: a worker thread with its own loop and engine

@@ -156,11 +156,23 @@ def _public(path: str) -> bool:
 
 
 async def _form(request: web.Request) -> Any:
-    return await request.post()
+    try:
+        return await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        raise web.HTTPRequestEntityTooLarge(
+            max_size=BODY_LIMIT, actual_size=request.content_length or 0,
+            text="提交的内容太大（最多 3 MB；封面图片最大 2 MB）。请缩小图片后再试。", content_type="text/plain",
+        ) from None
+
+
+# The application's own limit is sized for webhook XML; staff forms may carry a cover image.
+BODY_LIMIT = 3 * 1024 * 1024
 
 
 async def _guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     post = request.method not in {"GET", "HEAD", "OPTIONS"}
+    if post:
+        request = request.clone(client_max_size=BODY_LIMIT)
     if post and not same_origin(request):
         return forbidden("来源不是本站")
     if _public(request.path):

@@ -7,7 +7,6 @@ read through ``request.config_dict``.
 
 from __future__ import annotations
 
-import dataclasses
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -30,11 +29,10 @@ from admin.security import (
     requires_admin,
     set_cookie,
 )
-from bot.app import HOLDER, SERVICES, SESSIONS, SETTINGS, WECHAT
-from bot.config import Secret
+from bot.app import HOLDER, LIVE, SERVICES, SESSIONS, SETTINGS, WECHAT
 from scheduler.timeutil import fmt_local
 
-__all__ = ["HOLDER", "SERVICES", "SESSIONS", "SETTINGS", "WECHAT", "mount", "render", "staff_of"]
+__all__ = ["HOLDER", "LIVE", "SERVICES", "SESSIONS", "SETTINGS", "WECHAT", "mount", "render", "staff_of"]
 
 HERE = Path(__file__).resolve().parent
 ENV = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
@@ -47,6 +45,7 @@ NAV = (
     ("dashboard", "/admin/", "首页"),
     ("kb", "/admin/kb", "问答库"),
     ("unanswered", "/admin/unanswered", "未答问题"),
+    ("alerts", "/admin/alerts", "提醒"),
     ("posts", "/admin/posts", "推送"),
     ("calendar", "/admin/calendar", "宣传日历"),
     ("messages", "/admin/messages", "留言"),
@@ -66,7 +65,7 @@ def render(request: web.Request, template: str, *, status: int = 200, **ctx: Any
     staff = request.get(STAFF)
     nav = NAV + (ADMIN_NAV if staff is not None and staff.is_admin else ())
     html = ENV.get_template(template).render(staff=staff, csrf=staff.csrf if staff else "", nav=nav,
-                                             town=request.config_dict[SETTINGS].town, **ctx)
+                                             town=request.config_dict[LIVE].current.town, **ctx)
     return web.Response(text=html, content_type="text/html", charset="utf-8", status=status)
 
 
@@ -148,27 +147,23 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     return render(request, "audit.html", events=await audit.recent(request.config_dict[SESSIONS]), active="audit")
 
 
-@routes.get("/settings")
-@requires_admin
-async def settings_page(request: web.Request) -> web.StreamResponse:
-    """The settings in force, secrets masked; they are changed in the TOML file or PUFA_* variables."""
-    settings = request.config_dict[SETTINGS]
-    sections = []
-    for f in dataclasses.fields(settings):
-        value = getattr(settings, f.name)
-        if dataclasses.is_dataclass(value):
-            items = [(k.name, getattr(value, k.name)) for k in dataclasses.fields(value)]
-            sections.append((f.name, [(k, repr(v) if isinstance(v, Secret) else v) for k, v in items]))
-    return render(request, "settings.html", active="settings", sections=sections, source=settings.source)
-
-
 def mount(app: web.Application) -> None:
     """Add /admin (and its static files) to the main application."""
-    from admin import dashboard, kb_pages, messages, post_pages, report_pages, unanswered
+    from admin import (
+        alert_pages,
+        dashboard,
+        kb_pages,
+        messages,
+        post_pages,
+        report_pages,
+        settings_pages,
+        unanswered,
+    )
 
     admin = web.Application(middlewares=[guard])
     admin.add_routes(routes)
-    for module in (dashboard, kb_pages, unanswered, post_pages, messages, report_pages):
+    for module in (dashboard, kb_pages, unanswered, post_pages, messages, report_pages, settings_pages,
+                   alert_pages):
         admin.add_routes(module.routes)
     admin.router.add_static("/static", HERE / "static", name="static")
     app.add_subapp("/admin", admin)

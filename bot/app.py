@@ -21,6 +21,7 @@ from bot.db.session import create_engine, create_sessionmaker
 from bot.demo import SANDBOX_PREFIX
 from bot.journal import Journal
 from bot.knowledge_service import KnowledgeHolder, KnowledgeView
+from bot.live_settings import LiveSettings
 from bot.responder import Responder
 from bot.routing import build_dispatcher
 from bot.services import AppServices
@@ -44,6 +45,8 @@ WECHAT = web.AppKey("wechat_client", WechatClient)
 RESPONDER = web.AppKey("responder", Responder)
 WEBHOOK = web.AppKey("webhook", Webhook)
 PREBUILT = web.AppKey("prebuilt_knowledge", KnowledgeView)
+# The settings in force (file + admin overlay + environment); SETTINGS stays the file + environment.
+LIVE = web.AppKey("live_settings", LiveSettings)
 
 
 class SchemaMissing(RuntimeError):
@@ -68,6 +71,17 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     await engine.dispose()
 
 
+async def live_settings_ctx(app: web.Application) -> AsyncIterator[None]:
+    """The admins' overlay, read before anything answers, then re-read now and then."""
+    live = app[LIVE]
+    await live.reload(app[SESSIONS])
+    task = asyncio.create_task(live.poll(app[SESSIONS]))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     holder = KnowledgeHolder(app[SETTINGS], app[SESSIONS])
     prebuilt = app.get(PREBUILT)
@@ -76,7 +90,7 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     else:
         await holder.load()
     app[HOLDER] = holder
-    app[SERVICES] = AppServices(app[SETTINGS], holder)
+    app[SERVICES] = AppServices(app[LIVE], holder)
     yield
     holder.close()
 
@@ -146,8 +160,9 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     if settings.demo_mode and PLATFORM_KEY in app:
         settings = demo_settings(settings, app[PLATFORM_KEY], app.get(ROBOT_KEY), app[HTTP])
+    live = app[LIVE]
     async with scheduler_lifetime(settings, app[ENGINE], app[SESSIONS], app[HTTP], app.get(WECHAT),
-                                  app[SERVICES].mass_result_hooks):
+                                  app[SERVICES].mass_result_hooks, current=lambda: live.over(settings)):
         yield
 
 
@@ -175,9 +190,10 @@ def create_app(
     """
     app = web.Application(client_max_size=settings.server.body_limit)
     app[SETTINGS] = settings
+    app[LIVE] = LiveSettings(settings)
     if knowledge is not None:
         app[PREBUILT] = knowledge
-    for ctx in (database_ctx, knowledge_ctx, http_ctx, responder_ctx, retention_ctx):
+    for ctx in (database_ctx, live_settings_ctx, knowledge_ctx, http_ctx, responder_ctx, retention_ctx):
         app.cleanup_ctx.append(ctx)
     app.cleanup_ctx.append(scheduler_ctx)
     app.router.add_get("/wechat", wechat_get)

@@ -1,8 +1,9 @@
 """Typed settings: one TOML file plus ``PUFA_*`` environment overrides.
 
 Precedence (lowest first): built-in defaults, the TOML file (``--config PATH`` or ``PUFA_CONFIG``),
-environment variables. Every field ``section.key`` can be overridden by ``PUFA_SECTION_KEY``; a few
-short names are public contracts and documented in the README (``PUFA_HOST``, ``PUFA_PORT``,
+the operational settings admins changed in the browser (bot/overlay.py, applied at run time by
+bot/live_settings.py), environment variables. Every field ``section.key`` can be overridden by
+``PUFA_SECTION_KEY``; a few short names are public contracts and documented in the README (``PUFA_HOST``, ``PUFA_PORT``,
 ``PUFA_DATABASE_URL``, ``PUFA_WECHAT_*``).
 
 Secrets are wrapped in :class:`Secret` so that ``repr()``, logs and tracebacks never show them.
@@ -233,12 +234,15 @@ class AdminSettings:
     cookie_secure: bool = False
     # A session unused this long is gone; staff log in again.
     idle_timeout_minutes: int = 30
-    # Login throttling: this many failures for one account or one address within the window
-    # refuse further attempts (even the right password) until the window has passed.
+    # Login throttling: this many failures for one account name within the window refuse further
+    # attempts (even the right password) until the window has passed; one client address gets
+    # admin.accounts.ADDRESS_FACTOR (4) times as many, since it may be a whole office behind NAT.
     max_failures: int = 5
     failure_window_minutes: int = 15
     # The resident chat page at /sandbox: always in demo mode; elsewhere only when this is on.
     sandbox_chat: bool = False
+    # Cover images uploaded on the post page are stored here (scheduler/covers.py).
+    upload_dir: str = "data/uploads"
 
 
 DEFAULT_CONTACTS: tuple[Contact, ...] = (
@@ -373,6 +377,9 @@ def _env_overrides(env: Mapping[str, str]) -> dict[str, dict[str, str]]:
                     out.setdefault(section, {})[key] = value
                 break
     return out
+
+
+env_overrides = _env_overrides
 
 
 def _contacts(raw: Any) -> tuple[Contact, ...]:

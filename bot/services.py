@@ -8,15 +8,21 @@ from typing import Any
 
 from bot.config import Settings
 from bot.knowledge_service import KnowledgeHolder, KnowledgeView
+from bot.live_settings import LiveSettings
 
 MassResultHook = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 @dataclass
 class AppServices:
-    settings: Settings
+    live: LiveSettings
     holder: KnowledgeHolder
     mass_result_hooks: list[MassResultHook] = field(default_factory=list)
+
+    @property
+    def settings(self) -> Settings:
+        """Read at each use: contacts changed on the admin page apply to the next message."""
+        return self.live.current
 
     @property
     def knowledge(self) -> KnowledgeView:

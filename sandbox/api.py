@@ -49,6 +49,18 @@ class SentRecord:
     title: str = ""
 
 
+@dataclass(frozen=True)
+class Material:
+    kind: str
+    filename: str
+    data: bytes
+
+
+# WeChat's permanent image material: bmp/png/jpeg/gif by content, at most 10 MB (thumb: JPG, 64 KB).
+IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"BM")
+MATERIAL_LIMITS = {"image": 10 * 1024 * 1024, "thumb": 64 * 1024}
+
+
 @dataclass
 class SandboxPlatform:
     """WeChat's side of one official account, in memory."""
@@ -70,6 +82,8 @@ class SandboxPlatform:
     followers: int = 1280
     drafts: dict[str, dict[str, Any]] = field(default_factory=dict)
     images: dict[str, int] = field(default_factory=dict)
+    # Permanent material (material/add_material): media_id -> what was uploaded.
+    materials: dict[str, Material] = field(default_factory=dict)
     # clientmsgid -> (msg_id, accepted at)
     clientmsgids: dict[str, tuple[int, float]] = field(default_factory=dict)
     mass: dict[int, dict[str, Any]] = field(default_factory=dict)
@@ -128,9 +142,26 @@ class SandboxPlatform:
                 return {"errcode": 45004, "errmsg": "description size out of limit"}
             if len(str(a.get("content", ""))) >= 20000:
                 return {"errcode": 45002, "errmsg": "content size out of limit"}
+            thumb = str(a.get("thumb_media_id", ""))
+            # The cover must be permanent material of this account.
+            if thumb and thumb not in self.materials:
+                return {"errcode": 40007, "errmsg": "invalid media_id"}
         media_id = "draft_" + secrets.token_hex(12)
         self.drafts[media_id] = {"articles": articles}
         return {"media_id": media_id}
+
+    def add_material(self, kind: str, filename: str, data: bytes) -> dict[str, Any]:
+        if kind not in MATERIAL_LIMITS:
+            return {"errcode": 40004, "errmsg": "invalid media type"}
+        if not data:
+            return {"errcode": 41005, "errmsg": "media data missing"}
+        if len(data) > MATERIAL_LIMITS[kind]:
+            return {"errcode": 40009, "errmsg": "invalid image size"}
+        if not data.startswith(IMAGE_MAGIC[:1] if kind == "thumb" else IMAGE_MAGIC):
+            return {"errcode": 40113, "errmsg": "unsupported file type"}
+        media_id = "material_" + secrets.token_hex(16)
+        self.materials[media_id] = Material(kind, filename, data)
+        return {"media_id": media_id, "url": f"http://mmbiz.qpic.cn.invalid/sandbox/{media_id}/0"}
 
     def mass_sendall(self, payload: dict[str, Any]) -> dict[str, Any]:
         """WeChat's clientmsgid rule: a repeat within 24 h is refused with 45065 and the earlier msg_id."""
@@ -326,6 +357,22 @@ async def uploadimg(request: web.Request) -> web.Response:
     return web.json_response({"url": f"http://mmbiz.qpic.cn.invalid/sandbox/{name}/0"})
 
 
+async def add_material(request: web.Request) -> web.Response:
+    platform = request.app[PLATFORM_KEY]
+    platform.calls.append("add_material")
+    if (resp := _authorised(request, platform)) is not None:
+        return resp
+    if (resp := await _apply_fault(_fault(platform, "add_material"))) is not None:
+        return resp
+    # Mounted inside pufa in demo mode, whose own body limit is for webhook XML.
+    form = await request.clone(client_max_size=MATERIAL_LIMITS["image"] + 64 * 1024).post()
+    media = form.get("media")
+    if not isinstance(media, web.FileField):
+        return web.json_response({"errcode": 41005, "errmsg": "media data missing"})
+    return web.json_response(platform.add_material(request.query.get("type", ""), media.filename,
+                                                   media.file.read()))
+
+
 async def user_get(request: web.Request) -> web.Response:
     platform = request.app[PLATFORM_KEY]
     if (resp := _authorised(request, platform)) is not None:
@@ -479,6 +526,7 @@ def create_api_app(platform: SandboxPlatform) -> web.Application:
     app.router.add_get("/cgi-bin/token", token)
     app.router.add_post("/cgi-bin/message/custom/send", custom_send)
     app.router.add_post("/cgi-bin/media/uploadimg", uploadimg)
+    app.router.add_post("/cgi-bin/material/add_material", add_material)
     app.router.add_post("/cgi-bin/draft/add", draft_add)
     app.router.add_post("/cgi-bin/message/mass/sendall", mass_sendall)
     app.router.add_post("/cgi-bin/message/mass/preview", mass_preview)

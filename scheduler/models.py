@@ -49,6 +49,10 @@ class Post(Base):
     # Article HTML for WeChat, text/markdown for DingTalk.
     body: Mapped[str] = mapped_column(Text)
     cover_url: Mapped[str | None] = mapped_column(String(512))
+    # The cover image's file name under the upload directory (scheduler/covers.py), and the permanent
+    # material WeChat gave for it; a new cover clears the material so that the next send uploads it.
+    cover_file: Mapped[str | None] = mapped_column(String(128))
+    thumb_media_id: Mapped[str | None] = mapped_column(String(128))
     channel: Mapped[str] = mapped_column(String(16))
     # "all" or "tag:<id>"
     audience: Mapped[str] = mapped_column(String(32), default="all")
@@ -123,6 +127,7 @@ class StaffAlert(Base):
     message: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
 
 
 class JobRun(Base):

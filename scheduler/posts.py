@@ -7,6 +7,7 @@ last slot of a day or month.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +20,7 @@ from scheduler.models import CANCELLED, CHANNELS, DRAFT, SCHEDULED, Post, PushAt
 from scheduler.quota import check_quota
 from scheduler.timeutil import local_month_bounds
 
+_TAGS = re.compile(r"<[^>]*>")
 PG_QUOTA_LOCK = 0x7075666171756F74  # "pufaquot"
 TITLE_MAX = 32  # WeChat's article title limit
 
@@ -37,6 +39,8 @@ class NewPost:
     audience: str = "all"
     campaign: str | None = None
     cover_url: str | None = None
+    # A file in the upload directory (scheduler/covers.py).
+    cover_file: str | None = None
     draft: bool = False
 
 
@@ -45,7 +49,7 @@ def validate(new: NewPost) -> None:
         raise PostError("标题不能为空")
     if len(new.title) > TITLE_MAX:
         raise PostError(f"标题最多 {TITLE_MAX} 个字（现在 {len(new.title)} 个）")
-    if not new.body.strip():
+    if not new.body.strip() or ("<" in new.body and not _TAGS.sub("", new.body).strip() and "<img" not in new.body):
         raise PostError("正文不能为空")
     if new.channel not in CHANNELS:
         raise PostError(f"渠道只能是 {' 或 '.join(CHANNELS)}")
@@ -77,6 +81,7 @@ async def add_post(sessions: async_sessionmaker[AsyncSession], new: NewPost, *, 
             # Fixed now, reused by every attempt: WeChat's clientmsgid (≤ 64 bytes).
             idem_key=f"pufa-{uuid.uuid4().hex}",
             title=new.title.strip(), digest=new.digest, body=new.body, cover_url=new.cover_url,
+            cover_file=new.cover_file,
             channel=new.channel, audience=new.audience, campaign=new.campaign,
             send_at=new.send_at, due_at=new.send_at, state=DRAFT if new.draft else SCHEDULED,
             created_at=now, updated_at=now,
@@ -181,3 +186,13 @@ async def open_alerts(sessions: async_sessionmaker[AsyncSession]) -> list[StaffA
     async with sessions() as s:
         q = select(StaffAlert).where(StaffAlert.acknowledged_at.is_(None)).order_by(StaffAlert.id)
         return list((await s.execute(q)).scalars())
+
+
+async def store_thumb(sessions: async_sessionmaker[AsyncSession], post: Post) -> None:
+    """Keep the cover's material id a preview uploaded, unless the cover changed meanwhile."""
+    if not post.thumb_media_id or not post.cover_file:
+        return
+    async with sessions() as s, s.begin():
+        await s.execute(update(Post).where(Post.id == post.id, Post.cover_file == post.cover_file,
+                                           Post.thumb_media_id.is_(None))
+                        .values(thumb_media_id=post.thumb_media_id).execution_options(synchronize_session=False))

@@ -8,7 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.wechat.client import WechatApiError, WechatClient, WechatTransportError
-from scheduler.channels.wechat import article
+from scheduler.channels.wechat import article, cover_thumb
+from scheduler.covers import CoverStore
 from scheduler.models import Post
 
 
@@ -23,11 +24,15 @@ def staff_openids(setting: str) -> list[str]:
     return [o.strip() for o in setting.split(",") if o.strip()]
 
 
-async def send_preview(client: WechatClient, post: Post, openids: list[str]) -> list[PreviewResult]:
+async def send_preview(client: WechatClient, post: Post, openids: list[str], covers: CoverStore | None = None,
+                       ) -> list[PreviewResult]:
+    """Raises ValueError (Chinese) for what staff must fix; the cover's material id, if it had to be
+    uploaded, is left on ``post.thumb_media_id`` for the caller to store."""
     if post.channel != "wechat":
         raise ValueError("只有微信群发可以预览")
     if not openids:
         raise ValueError("没有配置接收预览的工作人员（scheduler.preview_openids）")
+    post.thumb_media_id = await cover_thumb(client, covers, post)
     media_id = await client.add_draft([article(post)])
     out = []
     for openid in openids:

@@ -15,6 +15,7 @@ import aiohttp
 
 from bot.config import load_settings
 from bot.db.session import create_engine, create_sessionmaker
+from bot.live_settings import LiveSettings
 from bot.wechat.client import WechatClient
 from scheduler.runtime import build_service
 
@@ -32,11 +33,15 @@ async def main(config: str | None) -> None:
         w = settings.wechat
         client = (WechatClient(http, appid=w.appid, secret=w.appsecret.reveal(), api_base=w.api_base,
                                timeout=w.api_timeout) if w.appid and w.appsecret else None)
-        service = build_service(settings, engine, sessions, http, client)
+        live = LiveSettings(settings)
+        await live.reload(sessions)
+        poll = asyncio.create_task(live.poll(sessions))
+        service = build_service(settings, engine, sessions, http, client, current=lambda: live.current)
         await service.start()
         print("READY", flush=True)
         await stop.wait()
         await service.stop()
+        poll.cancel()
     await engine.dispose()
 
 

@@ -18,6 +18,7 @@ from scheduler.calendar import load_calendar
 from scheduler.channels import Channel
 from scheduler.channels.dingtalk import DingtalkChannel
 from scheduler.channels.wechat import WechatChannel
+from scheduler.covers import CoverStore
 from scheduler.datacube import fetch_user_days
 from scheduler.drafts import remind_and_draft
 from scheduler.jobs import DailyJob, monthly_report
@@ -32,7 +33,7 @@ def build_channels(settings: Settings, http: aiohttp.ClientSession,
                    wechat: WechatClient | None) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     if wechat is not None:
-        channels["wechat"] = WechatChannel(wechat)
+        channels["wechat"] = WechatChannel(wechat, CoverStore(settings.admin.upload_dir))
     d = settings.dingtalk
     if d.configured:
         channels["dingtalk"] = DingtalkChannel(http, d.webhook_url, d.secret.reveal(), d.timeout)
@@ -40,19 +41,25 @@ def build_channels(settings: Settings, http: aiohttp.ClientSession,
 
 
 def build_service(settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
-                  http: aiohttp.ClientSession, wechat: WechatClient | None) -> SchedulerService:
+                  http: aiohttp.ClientSession, wechat: WechatClient | None,
+                  current: Callable[[], Settings] | None = None) -> SchedulerService:
+    """``current`` gives the settings in force at each run (admins may change lead days, the send
+    time and the report's rounding on the 设置 page); the sender's technical settings are fixed."""
+    current = current or (lambda: settings)
     channels = build_channels(settings, http, wechat)
     sender = Sender(sessions, settings.scheduler, channels, dingtalk_per_minute=settings.dingtalk.per_minute)
     service = SchedulerService(engine, sessions, settings.scheduler, sender, wechat=wechat)
     sched = settings.scheduler
 
     async def daily() -> object:
+        now = current().scheduler
         calendar = load_calendar(sched.calendar_file or None)
-        return await remind_and_draft(sessions, calendar, lead_days=sched.lead_days,
-                                      send_time=parse_hhmm(sched.default_send_time))
+        return await remind_and_draft(sessions, calendar, lead_days=now.lead_days,
+                                      send_time=parse_hhmm(now.default_send_time))
 
     service.daily = daily
-    service.jobs = build_jobs(settings, sessions, wechat)
+    service.daily_key = lambda: (current().scheduler.lead_days, current().scheduler.default_send_time)
+    service.jobs = build_jobs(settings, sessions, wechat, current=current)
     dingtalk = channels.get("dingtalk")
     service.outbox = Outbox(sessions, dingtalk if isinstance(dingtalk, DingtalkChannel) else None,
                             per_minute=settings.dingtalk.per_minute,
@@ -61,7 +68,8 @@ def build_service(settings: Settings, engine: AsyncEngine, sessions: async_sessi
 
 
 def build_jobs(settings: Settings, sessions: async_sessionmaker[AsyncSession],
-               wechat: WechatClient | None, clock: Callable[[], datetime] = utcnow) -> list[DailyJob]:
+               wechat: WechatClient | None, clock: Callable[[], datetime] = utcnow,
+               current: Callable[[], Settings] | None = None) -> list[DailyJob]:
     """The leader's daily jobs, in order: the datacube fetch first, so the monthly report (later in
     the morning) finds the month's last day stored."""
     sched = settings.scheduler
@@ -73,7 +81,7 @@ def build_jobs(settings: Settings, sessions: async_sessionmaker[AsyncSession],
         jobs.append(DailyJob("datacube", parse_hhmm(sched.datacube_time), datacube))
 
     async def monthly(today: date) -> object:
-        return await monthly_report(sessions, settings, today, now=clock())
+        return await monthly_report(sessions, current() if current else settings, today, now=clock())
 
     jobs.append(DailyJob("monthly_report", parse_hhmm(settings.reports.monthly_time), monthly))
     return jobs
@@ -106,10 +114,12 @@ def demo_settings(settings: Settings, platform: SandboxPlatform, robot: Dingtalk
 @asynccontextmanager
 async def scheduler_lifetime(settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
                              http: aiohttp.ClientSession, wechat: WechatClient | None,
-                             mass_result_hooks: list[Any]) -> AsyncIterator[SchedulerService | None]:
+                             mass_result_hooks: list[Any], current: Callable[[], Settings] | None = None,
+                             ) -> AsyncIterator[SchedulerService | None]:
     """For bot/app.py's cleanup_ctx: the result hook always, the scheduler only when enabled."""
     mass_result_hooks.append(MassResults(sessions).on_event)
-    service = build_service(settings, engine, sessions, http, wechat) if settings.scheduler.enabled else None
+    service = (build_service(settings, engine, sessions, http, wechat, current)
+               if settings.scheduler.enabled else None)
     if service is not None:
         await service.start()
     try:

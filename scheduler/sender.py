@@ -247,11 +247,13 @@ class Sender:
         post = claim.post
         channel = self.channels[post.channel]
 
-        async def remember_media(media_id: str) -> None:
+        async def remember_media(media_id: str | None, *, thumb_media_id: str | None = None) -> None:
+            values = {k: v for k, v in (("media_id", media_id), ("thumb_media_id", thumb_media_id)) if v}
             async with self.sessions() as s, s.begin():
                 await s.execute(update(Post).where(Post.id == post.id, Post.attempts == claim.attempt_no)
-                                .values(media_id=media_id).execution_options(synchronize_session=False))
-            post.media_id = media_id
+                                .values(**values).execution_options(synchronize_session=False))
+            post.media_id = media_id or post.media_id
+            post.thumb_media_id = thumb_media_id or post.thumb_media_id
 
         await trace("http_start", post.id)
         result = await channel.send(post, remember_media)

@@ -59,7 +59,10 @@ class SchedulerService:
         self.last_stats: RunStats | None = None
         # Once per Beijing day on the leader: campaign reminders and generated drafts.
         self.daily: Callable[[], Awaitable[object]] | None = None
-        self._daily_done: date | None = None
+        # The daily reminders run once a day, and again at once when what they depend on changes
+        # (admins may change the lead days or the send time on the 设置 page).
+        self.daily_key: Callable[[], object] = lambda: None
+        self._daily_done: tuple[date, object] | None = None
         # Other once-a-day jobs on the leader (datacube, the monthly report), in order.
         self.jobs: list[DailyJob] = []
         self._job_done: dict[str, date] = {}
@@ -120,8 +123,8 @@ class SchedulerService:
         stats = await self.sender.run_due()
         self.last_stats = stats
         today = datetime.now(SHANGHAI).date()
-        if self.daily is not None and self._daily_done != today:
-            self._daily_done = today
+        if self.daily is not None and self._daily_done != (today, self.daily_key()):
+            self._daily_done = (today, self.daily_key())
             try:
                 await self.daily()
             except Exception:

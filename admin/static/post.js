@@ -15,38 +15,129 @@
   form.elements.channel.addEventListener("change", check);
 }());
 
-// Rich-text helpers for WeChat article HTML, and the live phone preview (a sandboxed iframe: the
-// article's HTML cannot run script or reach this page).
+// The article editor: a contenteditable area with a four-button toolbar (加粗、小标题、列表、链接),
+// kept in step with the hidden textarea the form submits; the server whitelists the HTML again
+// (scheduler/article_html.py). Without script the plain textarea stays. The phone preview is a
+// sandboxed iframe, so the article's HTML cannot run script or reach this page.
 (function () {
   "use strict";
+  var form = document.getElementById("post-form");
   var body = document.getElementById("body");
+  var editor = document.getElementById("editor");
+  var bar = document.getElementById("toolbar");
+  var hint = document.getElementById("editor-hint");
   var frame = document.getElementById("preview");
   var title = document.getElementById("preview-title");
-  var form = document.getElementById("post-form");
-  if (!body || !frame) { return; }
+  if (!form || !body || !frame) { return; }
+
   function refresh() {
-    frame.srcdoc = body.value;
-    if (title && form) { title.textContent = form.elements.title.value; }
+    var html = editor && !editor.hidden ? editor.innerHTML : body.value;
+    if (frame.srcdoc !== html) { frame.srcdoc = html; }  // each assignment reloads the frame
+    if (title) { title.textContent = form.elements.title.value; }
   }
-  function wrap(open, close) {
-    var a = body.selectionStart, b = body.selectionEnd, v = body.value;
-    body.value = v.slice(0, a) + open + v.slice(a, b) + close + v.slice(b);
-    body.focus();
-    body.selectionStart = a + open.length;
-    body.selectionEnd = b + open.length;
+  function sync() {
+    if (editor && !editor.hidden) { body.value = editor.innerHTML; }
     refresh();
   }
-  var bar = document.getElementById("toolbar");
-  if (bar) {
+  // WeChat articles are HTML; DingTalk posts are plain markdown, typed into the textarea.
+  function showEditor(on) {
+    if (!editor) { return; }
+    if (on && editor.hidden && body.value !== editor.innerHTML && body.value.indexOf("<") < 0) {
+      editor.textContent = "";
+      body.value.split(/\n+/).forEach(function (line) {
+        if (!line.trim()) { return; }
+        var p = document.createElement("p");
+        p.textContent = line;
+        editor.appendChild(p);
+      });
+    }
+    ensureParagraph();
+    editor.hidden = bar.hidden = hint.hidden = !on;
+    body.hidden = on;
+    body.required = !on;
+    sync();
+  }
+  // Typing into an empty contenteditable makes bare text, not a paragraph: start from one.
+  function ensureParagraph() {
+    if (!editor.textContent.trim() && !editor.querySelector("img")) {
+      editor.innerHTML = "<p><br></p>";
+    } else if (editor.firstChild && editor.firstChild.nodeType === 3 && document.activeElement === editor) {
+      document.execCommand("formatBlock", false, "p");
+    }
+  }
+  function blockOf(node) {
+    while (node && node !== editor) {
+      if (node.nodeType === 1 && /^(P|H3|LI|DIV)$/.test(node.nodeName)) { return node; }
+      node = node.parentNode;
+    }
+    return null;
+  }
+  function command(name) {
+    editor.focus();
+    if (name === "bold") {
+      document.execCommand("bold");
+    } else if (name === "heading") {
+      var sel = window.getSelection();
+      var block = sel && sel.rangeCount ? blockOf(sel.getRangeAt(0).startContainer) : null;
+      document.execCommand("formatBlock", false, block && block.nodeName === "H3" ? "p" : "h3");
+    } else if (name === "list") {
+      document.execCommand("insertUnorderedList");
+    } else if (name === "link") {
+      var url = window.prompt("链接地址（以 https:// 开头）", "https://");
+      if (!url) { return; }
+      if (!/^https?:\/\/\S+$/i.test(url.trim())) { window.alert("链接地址要以 http:// 或 https:// 开头"); return; }
+      document.execCommand("createLink", false, url.trim());
+    }
+    sync();
+  }
+
+  if (editor) {
+    document.execCommand("defaultParagraphSeparator", false, "p");
     bar.addEventListener("click", function (ev) {
-      var t = ev.target;
-      if (t.dataset.tag) { wrap("<" + t.dataset.tag + ">", "</" + t.dataset.tag + ">"); }
-      if (t.dataset.img) {
-        var url = window.prompt("图片地址（微信图文只能用上传到微信服务器的图片链接）");
-        if (url) { wrap('<p><img src="' + url.replace(/"/g, "&quot;") + '"></p>', ""); }
+      var button = ev.target.closest("button[data-cmd]");
+      if (button) { command(button.dataset.cmd); }
+    });
+    editor.addEventListener("input", function () {
+      if (editor.firstChild && editor.firstChild.nodeType === 3) { ensureParagraph(); }
+      sync();
+    });
+    form.elements.channel.addEventListener("change", function () {
+      showEditor(form.elements.channel.value === "wechat");
+    });
+    form.addEventListener("submit", function (ev) {
+      sync();
+      if (!editor.hidden && !editor.textContent.trim()) {
+        ev.preventDefault();
+        window.alert("正文不能为空");
       }
     });
+    showEditor(form.elements.channel.value === "wechat");
   }
   body.addEventListener("input", refresh);
-  if (form) { form.elements.title.addEventListener("input", refresh); }
+  form.elements.title.addEventListener("input", refresh);
+
+  // Cover: checked here for size and type so staff hear it at once; the server checks the bytes.
+  var cover = document.getElementById("cover");
+  var coverImg = document.getElementById("preview-cover");
+  var status = document.getElementById("cover-status");
+  if (cover && coverImg) {
+    cover.addEventListener("change", function () {
+      var file = cover.files && cover.files[0];
+      if (!file) { return; }
+      if (file.size > 2 * 1024 * 1024) {
+        status.textContent = "图片太大（最大 2 MB），请换一张或先缩小。";
+        status.className = "error small";
+        cover.value = "";
+        return;
+      }
+      var reader = new FileReader();
+      reader.onload = function () {
+        coverImg.src = reader.result;  // a data: URL (the page's CSP allows data: images only)
+        coverImg.hidden = false;
+        status.textContent = "已选择：" + file.name + "（保存后上传）";
+        status.className = "hint small";
+      };
+      reader.readAsDataURL(file);
+    });
+  }
 }());

@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.db.migrate import current_revision, head_revision
 from bot.db.session import create_engine, create_sessionmaker
 from bot.knowledge_service import KnowledgeHolder
+from bot.live_settings import LiveSettings
 from bot.routing import build_dispatcher
 from bot.services import AppServices
 
@@ -38,10 +39,13 @@ async def offline_services(settings: Settings) -> AsyncIterator[AppServices]:
                 sessions = create_sessionmaker(engine)
         except Exception:  # no database yet: the bundled files are the knowledge base
             sessions = None
+        live = LiveSettings(settings)
+        if sessions is not None:
+            await live.reload(sessions)  # the contacts admins set, as the webhook would answer
         holder = KnowledgeHolder(settings, sessions)
         await holder.load()
         try:
-            yield AppServices(settings, holder)
+            yield AppServices(live, holder)
         finally:
             holder.close()
     finally:

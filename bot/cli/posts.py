@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cli.common import settings_from
 from bot.config import Settings
 from bot.db.session import create_engine, create_sessionmaker
+from bot.live_settings import with_overlay
 from bot.wechat.client import WechatApiError, WechatClient, WechatTransportError
+from scheduler.covers import CoverStore
 from scheduler.models import CHANNELS, STATE_NAMES, STATES, Post, PushAttempt
 from scheduler.posts import (
     NewPost,
@@ -34,6 +36,7 @@ from scheduler.posts import (
     month_log,
     open_alerts,
     schedule_draft,
+    store_thumb,
 )
 from scheduler.preview import PreviewResult, send_preview, staff_openids
 from scheduler.quota import QuotaExceeded
@@ -217,9 +220,10 @@ def run_preview(args: argparse.Namespace) -> int:
     w = settings.wechat
     if not (w.appid and w.appsecret):
         return _fail("没有配置公众号 appid / appsecret，无法预览")
-    openids = args.openid or staff_openids(settings.scheduler.preview_openids)
 
     async def work(s: async_sessionmaker[AsyncSession]) -> list[PreviewResult] | str:
+        # Staff openids may have been changed on the admin 设置 page.
+        openids = args.openid or staff_openids((await with_overlay(settings, s)).scheduler.preview_openids)
         post = await get_post(s, args.id)
         if post is None:
             return f"没有编号为 {args.id} 的推送"
@@ -227,7 +231,9 @@ def run_preview(args: argparse.Namespace) -> int:
             client = WechatClient(http, appid=w.appid, secret=w.appsecret.reveal(), api_base=w.api_base,
                                   timeout=w.api_timeout)
             try:
-                return await send_preview(client, post, openids)
+                results = await send_preview(client, post, openids, CoverStore(settings.admin.upload_dir))
+                await store_thumb(s, post)
+                return results
             except ValueError as exc:
                 return str(exc)
             except (WechatApiError, WechatTransportError) as exc:

@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.cli.common import settings_from
 from bot.config import Settings
 from bot.db.session import create_engine, create_sessionmaker
+from bot.live_settings import with_overlay
 from reports import period as periods
 from reports.service import FORMATS, Produced, produce
 
@@ -43,7 +44,10 @@ def parse_period(args: argparse.Namespace) -> periods.Period:
 async def _produce(settings: Settings, period: periods.Period, args: argparse.Namespace, actor: str) -> Produced:
     engine = create_engine(settings.database.url, busy_timeout=settings.database.busy_timeout)
     try:
-        return await produce(create_sessionmaker(engine), settings, period, args.format, output=args.output,
+        sessions = create_sessionmaker(engine)
+        # The rounding rule admins set on the 设置 page, as the monthly job and the admin page use it.
+        settings = await with_overlay(settings, sessions)
+        return await produce(sessions, settings, period, args.format, output=args.output,
                              actor=actor, include_texts=args.include_texts)
     finally:
         await engine.dispose()

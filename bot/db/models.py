@@ -114,3 +114,16 @@ class LawArticle(Base):
     text: Mapped[str] = mapped_column(Text)
     version: Mapped[date | None] = mapped_column(Date)
     chapter: Mapped[str | None] = mapped_column(String(120))
+
+
+class SettingOverride(Base):
+    """One operational setting changed by an admin in the browser (bot/overlay.py holds the whitelist).
+
+    Applied over the TOML file; a ``PUFA_*`` variable for the same setting still wins."""
+
+    __tablename__ = "setting_overrides"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_by: Mapped[str] = mapped_column(String(64), default="")

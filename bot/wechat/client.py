@@ -137,6 +137,16 @@ class WechatClient:
         out = await self._with_token(send)
         return str(out["url"])
 
+    async def add_material(self, filename: str, data: bytes, content_type: str, kind: str = "image") -> str:
+        """``material/add_material``: permanent material (an article cover must be one); its media_id."""
+        def send(token: str) -> Awaitable[dict[str, Any]]:
+            form = aiohttp.FormData()
+            form.add_field("media", data, filename=filename, content_type=content_type)
+            return self._post(f"/cgi-bin/material/add_material?type={kind}", form, token)
+
+        out = await self._with_token(send)
+        return str(out["media_id"])
+
     async def add_draft(self, articles: list[dict[str, Any]]) -> str:
         """``draft/add``; returns the draft's media_id (used as mpnews media_id in a mass send)."""
         data = await self.call("/cgi-bin/draft/add", {"articles": articles})

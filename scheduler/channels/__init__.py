@@ -32,4 +32,6 @@ class Channel(Protocol):
 
 
 class MediaHook(Protocol):
-    async def __call__(self, media_id: str) -> None: ...
+    """Stores what the platform gave for a post (its draft's media_id, its cover's material id)."""
+
+    async def __call__(self, media_id: str | None, *, thumb_media_id: str | None = None) -> None: ...

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 
 from bot.wechat.client import WechatApiError, WechatClient, WechatTransportError
 from scheduler.channels import ChannelResult, MediaHook
+from scheduler.covers import CoverStore
 from scheduler.models import Post
 from scheduler.policy import Rule, rule_for
 from scheduler.trace import trace
@@ -18,7 +20,7 @@ DIGEST_MAX = 128
 CONTENT_MAX = 20000
 
 
-def article(post: Post) -> dict[str, object]:
+def article(post: Post, thumb_media_id: str | None = None) -> dict[str, object]:
     """The draft article for a post; plain-text bodies become paragraphs."""
     body = post.body
     if "<" not in body:
@@ -27,7 +29,7 @@ def article(post: Post) -> dict[str, object]:
         "title": post.title[:TITLE_MAX],
         "digest": (post.digest or "")[:DIGEST_MAX],
         "content": body[:CONTENT_MAX],
-        "thumb_media_id": "",
+        "thumb_media_id": thumb_media_id or post.thumb_media_id or "",
         "need_open_comment": 0,
     }
 
@@ -36,20 +38,34 @@ def audience_tag(audience: str) -> int | None:
     return int(audience.split(":", 1)[1]) if audience.startswith("tag:") else None
 
 
+async def cover_thumb(client: WechatClient, covers: CoverStore | None, post: Post) -> str | None:
+    """The post's cover as permanent material: the stored media_id, or a fresh upload (None when the
+    post has no cover). A crash between upload and storing it leaves one spare image in the
+    account's material library, nothing worse."""
+    if post.thumb_media_id or not post.cover_file or covers is None:
+        return post.thumb_media_id
+    data, content_type = await asyncio.to_thread(covers.read, post.cover_file)
+    return await client.add_material(post.cover_file, data, content_type)
+
+
 class WechatChannel:
     name = "wechat"
     idempotent = True
 
-    def __init__(self, client: WechatClient) -> None:
+    def __init__(self, client: WechatClient, covers: CoverStore | None = None) -> None:
         self.client = client
+        self.covers = covers
 
     async def send(self, post: Post, remember_media: MediaHook) -> ChannelResult:
         try:
             media_id = post.media_id
             if not media_id:
+                thumb = await cover_thumb(self.client, self.covers, post)
+                if thumb and thumb != post.thumb_media_id:
+                    await remember_media(None, thumb_media_id=thumb)
                 # A draft left over by a crash before the media_id was stored is harmless:
                 # drafts reach nobody; only sendall does, and that is keyed.
-                media_id = await self.client.add_draft([article(post)])
+                media_id = await self.client.add_draft([article(post, thumb)])
                 await remember_media(media_id)
             await trace("http_sendall", post.id)
             data = await self.client.mass_sendall(

@@ -39,10 +39,11 @@ from playwright.async_api import Browser, Page, async_playwright  # noqa: E402
 
 
 @pytest.fixture
-def admin_settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+def admin_settings(settings: Settings, request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
     """Throttling after 3 failures and the sandbox chat on; the scheduler only for tests marked
     ``with_scheduler`` (fast ticks, so a post scheduled a few seconds ahead goes out in the test)."""
-    out = replace(settings, admin=AdminSettings(max_failures=3, sandbox_chat=True))
+    out = replace(settings, admin=AdminSettings(max_failures=3, sandbox_chat=True,
+                                                upload_dir=str(tmp_path / "uploads")))
     if request.node.get_closest_marker("with_scheduler"):
         out = replace(out, scheduler=replace(settings.scheduler, enabled=True, tick_seconds=0.5))
     return out

@@ -9,7 +9,7 @@ from tests.browser.conftest import DESKTOP, PHONE, Site, login, shot
 
 PAGES = ("/admin/", "/admin/kb", "/admin/kb/new", "/admin/hit-test?q=离婚了娃儿归哪个", "/admin/unanswered",
          "/admin/posts", "/admin/posts/new", "/admin/calendar", "/admin/push-log", "/admin/messages",
-         "/admin/ledger", "/admin/staff", "/admin/settings", "/admin/audit")
+         "/admin/ledger", "/admin/staff", "/admin/settings", "/admin/audit", "/admin/alerts")
 
 
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
