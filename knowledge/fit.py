@@ -41,6 +41,9 @@ def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> li
     out = []
     for item in items:
         a = kb.tokenizer.analyze(item.q)
+        if not kb.legal_signal(a):  # never reaches the confidence model (KnowledgeBase.match)
+            out.append(Outcomes(item.in_scope, 0.0, False, False, 0.0, False))
+            continue
         er, lr = kb.rank_entries(a), kb.rank_articles(a)
         firsts = [kb.entries()[d].citations[0] for d in er.docs[:3]]
         cites = [(c.law, c.article) for c in firsts]

@@ -72,6 +72,12 @@ class Tokenizer:
         self.hmm = hmm
         self.synonyms = _read_pairs(dict_dir / "synonyms.txt")
         self.stopwords = _read_words(dict_dir / "stopwords.txt")
+        # The legal vocabulary (THUOCL_law + lay terms) and the words synonyms map to: a message with
+        # none of them, and none of the entries' keywords, is not a legal question (see engine.py).
+        self.legal_words = frozenset(
+            ln.split()[0] for ln in (dict_dir / "legal.txt").read_text(encoding="utf-8").splitlines()
+            if ln.strip() and ln[0] != "#"
+        ) | frozenset(w for targets in self.synonyms.values() for w in targets)
         self.t2s = str.maketrans({k: v[0] for k, v in _read_pairs(dict_dir / "t2s.txt").items() if v})
         self._jieba = jieba.Tokenizer()
         self._lock = threading.Lock()
