@@ -16,6 +16,7 @@ from knowledge.calibration import Calibration, Features
 from knowledge.entries import Entry
 from knowledge.index import Bm25Builder, Bm25Index, top_k
 from knowledge.laws import Article, LawCorpus
+from knowledge.memory import release_free_memory
 from knowledge.safety import detect_urgent
 from knowledge.termcache import AnalysisCache
 from knowledge.tokenizer import Analysis, Tokenizer
@@ -101,6 +102,13 @@ class KnowledgeBase:
     def build(cls, entries: Iterable[Entry], corpus: LawCorpus, *, tokenizer: Tokenizer | None = None,
               calibration: Calibration | None = None, cache_dir: str | Path | None = None) -> KnowledgeBase:
         """Index the published entries and all law articles."""
+        kb = cls._build(entries, corpus, tokenizer=tokenizer, calibration=calibration, cache_dir=cache_dir)
+        release_free_memory()  # the build's scratch is garbage now; don't keep its peak
+        return kb
+
+    @classmethod
+    def _build(cls, entries: Iterable[Entry], corpus: LawCorpus, *, tokenizer: Tokenizer | None,
+               calibration: Calibration | None, cache_dir: str | Path | None) -> KnowledgeBase:
         tk = tokenizer or Tokenizer(cache_dir=cache_dir)
         tk.warm_up()
         cache = AnalysisCache(tk)
@@ -167,9 +175,9 @@ class KnowledgeBase:
             arts = self._article_words.scores(a.words, ARTICLE_BUDGET, ARTICLE_MAX_TERMS)
             first = self._first_article
             for doc in list(scores):
-                s = arts.get(first[doc])
-                if s:
-                    scores[doc] += ENTRY_ARTICLE_WEIGHT * s
+                article_score = arts.get(first[doc])
+                if article_score:
+                    scores[doc] += ENTRY_ARTICLE_WEIGHT * article_score
         return self._ranked(self._entry_words, a, scores, k, self._first_cite)
 
     def rank_articles(self, a: Analysis, k: int = 5) -> Ranked:

@@ -5,7 +5,10 @@ weight. The per-(term, document) BM25F contribution does not depend on the query
 once at build time and a query only sums impacts.
 
 Speed and memory without numpy:
-- postings are two flat ``array``s per term (document ids, impacts), sorted by impact, best first;
+- postings live in three flat ``array``s for the whole index (documents by impact, their impacts,
+  the same documents by id), each term owning one slice of them: per-term arrays cost ~200 bytes of
+  object overhead each, which at 100k entries was most of the index (most bigrams occur once);
+- a term's postings are sorted by impact, best first;
 - a query reads at most ``budget`` postings in all, shared between its terms: a term found in
   thousands of documents cannot decide the best match on its own, and its weakest postings are
   the ones skipped (score-at-a-time, as in impact-ordered indexes);
@@ -36,10 +39,14 @@ class Hit:
 class Bm25Index:
     """Immutable after build; safe to query from several threads."""
 
-    def __init__(self, postings: dict[str, tuple[array[int], array[float], array[int]]],
-                 idf: dict[str, float], n_docs: int) -> None:
-        self._postings = postings  # term → (docs by impact, impacts, docs sorted by id)
-        self.idf = idf
+    def __init__(self, terms: dict[str, int], bounds: array[int], docs: array[int], impacts: array[float],
+                 by_id: array[int], idf: array[float], n_docs: int) -> None:
+        self._terms = terms  # term → its number; term i owns postings bounds[i]:bounds[i + 1]
+        self._bounds = bounds
+        self._docs = docs  # per term: documents by impact, best first
+        self._impacts = impacts
+        self._by_id = by_id  # per term: the same documents by id, for membership tests
+        self._idf = idf  # by term number
         self.n_docs = n_docs
         # A query word no document has is as informative as the rarest known word.
         self.default_idf = math.log(1.0 + (n_docs + 0.5) / 0.5)
@@ -52,39 +59,44 @@ class Bm25Index:
         return builder.finish()
 
     def __contains__(self, term: str) -> bool:
-        return term in self._postings
+        return term in self._terms
 
     def term_idf(self, term: str) -> float:
-        return self.idf.get(term, self.default_idf)
+        tid = self._terms.get(term)
+        return self.default_idf if tid is None else self._idf[tid]
 
     def scores(self, terms: Iterable[str], budget: int = 8000, max_terms: int = 24) -> dict[int, float]:
         """Summed impacts per document; each distinct query term counts once.
 
         Rare terms first, at most ``max_terms`` of them (a long story's commonest words add nothing
         but time); each term reads its share of the remaining budget of postings."""
-        known = sorted((t for t in dict.fromkeys(terms) if t in self._postings),
-                       key=lambda t: -self.idf[t])[:max_terms]
+        ids = self._terms
+        idf = self._idf
+        known = sorted((t for t in dict.fromkeys(terms) if t in ids), key=lambda t: -idf[ids[t]])[:max_terms]
         acc: dict[int, float] = {}
         left = budget
+        bounds, all_docs, all_impacts = self._bounds, self._docs, self._impacts
         for i, term in enumerate(known):
-            docs, impacts, _ = self._postings[term]
-            n = min(len(docs), max(1, left // (len(known) - i)))
+            tid = ids[term]
+            lo = bounds[tid]
+            n = min(bounds[tid + 1] - lo, max(1, left // (len(known) - i)))
             left -= n
+            docs, impacts = all_docs[lo:lo + n], all_impacts[lo:lo + n]
             if not acc:
-                acc = dict(zip(docs[:n], impacts[:n], strict=True))  # the rarest term: built in C
+                acc = dict(zip(docs, impacts, strict=True))  # the rarest term: built in C
                 continue
             get = acc.get
-            for doc, impact in zip(docs[:n], impacts[:n], strict=True):
+            for doc, impact in zip(docs, impacts, strict=True):
                 acc[doc] = get(doc, 0.0) + impact
         return acc
 
     def contains(self, term: str, doc: int) -> bool:
-        posting = self._postings.get(term)
-        if posting is None:
+        tid = self._terms.get(term)
+        if tid is None:
             return False
-        by_id = posting[2]
-        i = bisect_left(by_id, doc)
-        return i < len(by_id) and by_id[i] == doc
+        hi = self._bounds[tid + 1]
+        i = bisect_left(self._by_id, doc, self._bounds[tid], hi)
+        return i < hi and self._by_id[i] == doc
 
     def coverage(self, terms: Iterable[str], doc: int) -> float:
         """Share of the query's idf found in ``doc``: how much of the question it answers."""
@@ -96,7 +108,7 @@ class Bm25Index:
         """Share of the query's idf made of words found in any document."""
         unique = list(dict.fromkeys(terms))
         total = sum(self.term_idf(t) for t in unique)
-        return sum(self.term_idf(t) for t in unique if t in self._postings) / total if total else 0.0
+        return sum(self.term_idf(t) for t in unique if t in self._terms) / total if total else 0.0
 
     def search(self, terms: Iterable[str], k: int = 10) -> list[Hit]:
         return [Hit(doc, score) for score, doc in top_k(self.scores(terms), k)]
@@ -155,15 +167,19 @@ class Bm25Builder:
         if self._avg is None:
             self._flush()
         n, k1 = self._n, self.k1
-        postings: dict[str, tuple[array[int], array[float], array[int]]] = {}
-        idf: dict[str, float] = {}
-        for term, docs in self._docs.items():
-            values = self._tf[term]
-            idf[term] = w = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
+        terms: dict[str, int] = {}
+        bounds, docs_out, impacts_out, by_id = array("q", [0]), array("i"), array("f"), array("i")
+        idf = array("d")
+        for term in list(self._docs):
+            # Popped as we go: the builder's per-term arrays are freed while the flat ones grow.
+            docs, values = self._docs.pop(term), self._tf.pop(term)
+            w = math.log(1.0 + (n - len(docs) + 0.5) / (len(docs) + 0.5))
             impacts = [w * v * (k1 + 1) / (v + k1) for v in values]
             order = sorted(range(len(docs)), key=impacts.__getitem__, reverse=True)[: self.max_postings]
-            postings[term] = (array("i", [docs[i] for i in order]), array("f", [impacts[i] for i in order]),
-                              array("i", sorted(docs[i] for i in order)))
-        self._docs.clear()
-        self._tf.clear()
-        return Bm25Index(postings, idf, n)
+            terms[term] = len(terms)
+            idf.append(w)
+            docs_out.extend(docs[i] for i in order)
+            impacts_out.extend(impacts[i] for i in order)
+            by_id.extend(sorted(docs[i] for i in order))
+            bounds.append(len(docs_out))
+        return Bm25Index(terms, bounds, docs_out, impacts_out, by_id, idf, n)
