@@ -91,7 +91,7 @@ async def post_quota(request: web.Request) -> web.StreamResponse:
 
 
 def covers(request: web.Request) -> CoverStore:
-    return CoverStore(request.config_dict[SETTINGS].admin.upload_dir)
+    return CoverStore.from_settings(request.config_dict[SETTINGS])
 
 
 def _form_of(post: Post | None, **override: str) -> dict[str, str]:

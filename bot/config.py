@@ -175,6 +175,9 @@ class SchedulerSettings:
     preview_openids: str = ""
     # Staff's own calendar file, merged over the bundled scheduler/data/calendar.toml.
     calendar_file: str = ""
+    # Cover for WeChat articles that have none (WeChat refuses an article without one); empty: the
+    # bundled scheduler/assets/default_cover.png.
+    default_cover: str = ""
     # WeChat datacube (follower figures): fetched daily after this Beijing time (data is ready ~08:00),
     # catching up missing days up to this many days back; 0 = off.
     datacube_time: str = "08:05"

@@ -143,8 +143,9 @@ class SandboxPlatform:
             if len(str(a.get("content", ""))) >= 20000:
                 return {"errcode": 45002, "errmsg": "content size out of limit"}
             thumb = str(a.get("thumb_media_id", ""))
-            # The cover must be permanent material of this account.
-            if thumb and thumb not in self.materials:
+            # A news article needs a cover, and it must be permanent material of this account
+            # (WeChat answers 40007 for a missing one too, whatever older pages say).
+            if a.get("article_type", "news") == "news" and thumb not in self.materials:
                 return {"errcode": 40007, "errmsg": "invalid media_id"}
         media_id = "draft_" + secrets.token_hex(12)
         self.drafts[media_id] = {"articles": articles}

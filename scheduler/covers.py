@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
+
+from bot.config import Settings
 
 # WeChat's documented limit for image material is 2 MB on older pages (10 MB now); the smaller one
 # works everywhere, and a cover never needs more.
@@ -61,9 +64,18 @@ def inspect(data: bytes) -> tuple[str, int, int]:
     return fmt, width, height
 
 
+BUNDLED_DEFAULT = Path(__file__).resolve().parent / "assets" / "default_cover.png"
+log = logging.getLogger("pufa.scheduler.covers")
+
+
 class CoverStore:
-    def __init__(self, directory: str | Path) -> None:
+    def __init__(self, directory: str | Path, default_cover: str | Path = "") -> None:
         self.directory = Path(directory) / "covers"
+        self.default_cover = Path(default_cover) if default_cover else BUNDLED_DEFAULT
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CoverStore:
+        return cls(settings.admin.upload_dir, settings.scheduler.default_cover)
 
     def save(self, data: bytes) -> Cover:
         """Check and store; blocking."""
@@ -87,3 +99,20 @@ class CoverStore:
         """(bytes, content type); blocking."""
         path = self.path(name)
         return path.read_bytes(), "image/png" if name.endswith(".png") else "image/jpeg"
+
+    def read_default(self) -> tuple[bytes, str, str]:
+        """(bytes, content type, file name) of the cover used when a post has none; blocking.
+
+        WeChat refuses an article without a cover (draft/add → 40007), and campaign drafts made by
+        the scheduler have none. A configured file that is missing or not a valid JPG/PNG is logged
+        and replaced by the bundled one, so a typo in the config cannot stop a push."""
+        for path in dict.fromkeys((self.default_cover, BUNDLED_DEFAULT)):
+            try:
+                data = path.read_bytes()
+                fmt, _, _ = inspect(data)
+            except (OSError, CoverError) as exc:
+                log.error("default cover %s unusable (%s); using the bundled one", path, exc)
+                continue
+            _, content_type, _ = FORMATS[fmt]
+            return data, content_type, path.name
+        raise CoverError("没有可用的默认封面")

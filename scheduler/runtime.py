@@ -33,7 +33,7 @@ def build_channels(settings: Settings, http: aiohttp.ClientSession,
                    wechat: WechatClient | None) -> dict[str, Channel]:
     channels: dict[str, Channel] = {}
     if wechat is not None:
-        channels["wechat"] = WechatChannel(wechat, CoverStore(settings.admin.upload_dir))
+        channels["wechat"] = WechatChannel(wechat, CoverStore.from_settings(settings))
     d = settings.dingtalk
     if d.configured:
         channels["dingtalk"] = DingtalkChannel(http, d.webhook_url, d.secret.reveal(), d.timeout)

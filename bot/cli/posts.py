@@ -231,7 +231,7 @@ def run_preview(args: argparse.Namespace) -> int:
             client = WechatClient(http, appid=w.appid, secret=w.appsecret.reveal(), api_base=w.api_base,
                                   timeout=w.api_timeout)
             try:
-                results = await send_preview(client, post, openids, CoverStore(settings.admin.upload_dir))
+                results = await send_preview(client, post, openids, CoverStore.from_settings(settings))
                 await store_thumb(s, post)
                 return results
             except ValueError as exc:

@@ -38,14 +38,19 @@ def audience_tag(audience: str) -> int | None:
     return int(audience.split(":", 1)[1]) if audience.startswith("tag:") else None
 
 
-async def cover_thumb(client: WechatClient, covers: CoverStore | None, post: Post) -> str | None:
-    """The post's cover as permanent material: the stored media_id, or a fresh upload (None when the
-    post has no cover). A crash between upload and storing it leaves one spare image in the
-    account's material library, nothing worse."""
-    if post.thumb_media_id or not post.cover_file or covers is None:
+async def cover_thumb(client: WechatClient, covers: CoverStore | None, post: Post) -> str:
+    """The post's cover as permanent material: the stored media_id, or a fresh upload of its cover
+    (or of the default cover: WeChat requires one). A crash between upload and storing it leaves one
+    spare image in the account's material library, nothing worse."""
+    if post.thumb_media_id:
         return post.thumb_media_id
-    data, content_type = await asyncio.to_thread(covers.read, post.cover_file)
-    return await client.add_material(post.cover_file, data, content_type)
+    store = covers or CoverStore(".")
+    if post.cover_file:
+        data, content_type = await asyncio.to_thread(store.read, post.cover_file)
+        name = post.cover_file
+    else:
+        data, content_type, name = await asyncio.to_thread(store.read_default)
+    return await client.add_material(name, data, content_type)
 
 
 class WechatChannel:

@@ -20,7 +20,11 @@ from sandbox.api import SandboxPlatform, create_api_app
 from sandbox.dingtalk import DingtalkRobot, create_dingtalk_app
 from scheduler.channels.dingtalk import DingtalkChannel
 from scheduler.channels.wechat import WechatChannel
+from scheduler.covers import BUNDLED_DEFAULT
+from scheduler.models import Post
+from scheduler.posts import NewPost, add_post
 from scheduler.sender import Sender
+from scheduler.timeutil import parse_local
 
 APPID = "wxschedtest0001"
 SECRET = "sched-secret"
@@ -118,3 +122,18 @@ async def robot(clock: FakeClock) -> AsyncIterator[Robot]:
     async with aiohttp.ClientSession() as http:
         yield Robot(r, server, http)
     await server.close()
+
+
+async def add_news_draft(sb: Sandbox, title: str = "标题", content: str = "<p>x</p>") -> str:
+    """A draft as pufa makes it: a news article with the bundled cover as permanent material."""
+    thumb = await sb.client.add_material("cover.png", BUNDLED_DEFAULT.read_bytes(), "image/png")
+    return await sb.client.add_draft([{"title": title, "digest": "", "content": content, "thumb_media_id": thumb}])
+
+
+SEND_AT = "2026-12-04 08:30"
+
+
+async def queue(sessions: async_sessionmaker[AsyncSession], clock: FakeClock, at: str = SEND_AT,
+                title: str = "12·4 国家宪法日：学宪法 讲宪法") -> Post:
+    return await add_post(sessions, NewPost(title=title, body="宪法是国家的根本法。", channel="wechat",
+                                            send_at=parse_local(at)), account_type="service", now=clock())

@@ -6,15 +6,11 @@ import pytest
 
 from bot.wechat.client import WechatApiError
 
-from .conftest import FakeClock, Sandbox
-
-
-async def _draft(sb: Sandbox) -> str:
-    return await sb.client.add_draft([{"title": "标题", "digest": "", "content": "<p>x</p>"}])
+from .conftest import FakeClock, Sandbox, add_news_draft
 
 
 async def test_clientmsgid_remembered_24_hours(sandbox: Sandbox, clock: FakeClock) -> None:
-    media = await _draft(sandbox)
+    media = await add_news_draft(sandbox)
     first = await sandbox.client.mass_sendall(media, clientmsgid="k1")
     with pytest.raises(WechatApiError) as err:
         await sandbox.client.mass_sendall(media, clientmsgid="k1")
@@ -32,7 +28,7 @@ async def test_sendall_validates(sandbox: Sandbox) -> None:
     with pytest.raises(WechatApiError) as err:
         await sandbox.client.add_draft([{"title": "长" * 33, "content": "x"}])
     assert err.value.errcode == 45003
-    media = await _draft(sandbox)
+    media = await add_news_draft(sandbox)
     sent = await sandbox.client.mass_sendall(media, clientmsgid="t", tag_id=7)
     assert sandbox.mass()[0].audience == "tag:7"
     assert (await sandbox.client.mass_get(sent["msg_id"]))["msg_status"] in {"SENDING", "SEND_SUCCESS"}

@@ -7,22 +7,12 @@ import itertools
 from datetime import timedelta
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from scheduler.models import FAILED, NEEDS_ATTENTION, SCHEDULED, SENDING, SENT, Post
-from scheduler.posts import NewPost, add_post, attempts_of, get_post, open_alerts
+from scheduler.models import FAILED, NEEDS_ATTENTION, SCHEDULED, SENDING, SENT
+from scheduler.posts import attempts_of, get_post, open_alerts
 from scheduler.sender import Sender
-from scheduler.timeutil import parse_local
 
-from .conftest import FakeClock, Sandbox
-
-SEND_AT = "2026-12-04 08:30"
-
-
-async def queue(sessions: async_sessionmaker[AsyncSession], clock: FakeClock, at: str = SEND_AT,
-                title: str = "12·4 国家宪法日：学宪法 讲宪法") -> Post:
-    return await add_post(sessions, NewPost(title=title, body="宪法是国家的根本法。", channel="wechat",
-                                            send_at=parse_local(at)), account_type="service", now=clock())
+from .conftest import Sandbox, add_news_draft, queue
 
 
 async def test_not_sent_before_due_then_sent_once(sessions, sandbox: Sandbox, sender: Sender, clock) -> None:
@@ -47,7 +37,7 @@ async def test_orphaned_claim_is_resent_with_same_key_and_45065_keeps_msg_id(
     clock.now = post.send_at
     claim = await sender.claim(post.id)
     assert claim is not None
-    media = await sandbox.client.add_draft([{"title": post.title, "content": "x"}])
+    media = await add_news_draft(sandbox, post.title)
     accepted = await sandbox.client.mass_sendall(media, clientmsgid=post.idem_key)
     # ... killed here. The next leader recovers orphans at once:
     assert await sender.recover() == 1
