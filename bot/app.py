@@ -197,8 +197,10 @@ def create_app(
 def add_staff_pages(app: web.Application, settings: Settings) -> None:
     """/admin for town staff; /sandbox, the resident chat page, in demo mode or when enabled."""
     from admin.web import mount
-    from sandbox.chat import mount_chat
 
     mount(app)
     if settings.demo_mode or settings.admin.sandbox_chat:
+        # Imported only when mounted: it brings wechatpy and its crypto stack into the start.
+        from sandbox.chat import mount_chat
+
         mount_chat(app)

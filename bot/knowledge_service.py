@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.models import KbEntry
+from knowledge import snapshot
 from knowledge.engine import KnowledgeBase, Match
 from knowledge.entries import Entry, entry_from_dict, load_entries
 from knowledge.laws import Article, LawCorpus
@@ -65,6 +66,25 @@ def build_view(entries: list[Entry], corpus: LawCorpus, cache_dir: str) -> Knowl
     return KnowledgeView(KnowledgeBase.build(entries, corpus, tokenizer=tokenizer), corpus)
 
 
+def snapshot_view(entries: list[Entry], settings: Settings) -> KnowledgeView:
+    """The view for these entries from the snapshot in the cache directory, else built (and saved).
+
+    A start with the snapshot skips the index build (the better part of the cold start); the key
+    covers the entries, the law files and the ``knowledge`` package, so a change rebuilds.
+    """
+    cache_dir = settings.knowledge.cache_dir
+    if not cache_dir:
+        return build_view(entries, load_corpus(settings), cache_dir)
+    key = snapshot.fingerprint(entries, [laws_dir(settings)])
+    view = snapshot.load(cache_dir, key)
+    if isinstance(view, KnowledgeView):
+        return view
+    view = build_view(entries, load_corpus(settings), cache_dir)
+    view.match("你好")  # jieba is ready before pickling, so the copy needs no warm-up either
+    snapshot.save(view, cache_dir, key)
+    return view
+
+
 async def entries_from_db(sessions: async_sessionmaker[AsyncSession]) -> list[Entry]:
     async with sessions() as session:
         rows = (await session.execute(select(KbEntry))).scalars().all()
@@ -105,14 +125,12 @@ class KnowledgeHolder:
         if not entries:
             entries = await loop.run_in_executor(None, load_entries, entries_dir(self.settings))
             log.info("knowledge base: %d entries from the bundled files", len(entries))
-        if self._corpus is None:
-            self._corpus = await loop.run_in_executor(None, load_corpus, self.settings)
-        # Built outside the answering thread, so answers continue from the old view meanwhile.
-        view = await loop.run_in_executor(
-            None, build_view, entries, self._corpus, self.settings.knowledge.cache_dir
-        )
+        # Built (or loaded from the snapshot) outside the answering thread, so answers continue
+        # from the old view meanwhile.
+        view = await loop.run_in_executor(None, snapshot_view, entries, self.settings)
         view.match("你好")  # warm-up: jieba loads its dictionary on first use
         self._view = view
+        self._corpus = view.corpus
         return view
 
     async def match(self, text: str) -> Match:
