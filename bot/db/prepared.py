@@ -67,7 +67,8 @@ class Prepared:
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         dialect = conn.dialect
         if dialect.name not in self.direct:
-            return [tuple(r) for r in conn.execute(self.stmt, params)]
+            result = conn.execute(self.stmt, params)
+            return [tuple(r) for r in result] if result.returns_rows else []
         compiled = self._compiled.get(dialect)
         if compiled is None:
             compiled = self._compiled[dialect] = _Compiled(self.stmt, dialect)
