@@ -8,6 +8,7 @@ the account exists.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -23,8 +24,18 @@ from bot.config import AdminSettings
 from bot.db.base import utcnow
 
 _hasher = PasswordHasher()
-# Verified against when the name is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash("pufa-no-such-user")
+
+
+@functools.cache
+def dummy_hash() -> str:
+    """Verified against when the name is unknown, so both cases take the same time.
+
+    Made on first use, not at import: an argon2 hash is slow by design (≈0.15 s) and was part of
+    every `pufa serve` start. admin.web makes it in a worker thread as the application starts, so
+    the first login does not pay for it either.
+    """
+    return _hasher.hash("pufa-no-such-user")
+
 MIN_PASSWORD = 8
 
 
@@ -118,7 +129,7 @@ async def login(sessions: async_sessionmaker[AsyncSession], settings: AdminSetti
             await record(s, name or "?", "login_throttled", name, "", address)
             return LoginResult(None, throttled=True)
         user = (await s.execute(select(StaffUser).where(StaffUser.name == name))).scalar_one_or_none()
-        ok = check_password(user.password_hash if user else _DUMMY_HASH, password)
+        ok = check_password(user.password_hash if user else dummy_hash(), password)
         if user is None or not ok or not user.active:
             s.add(LoginFailure(name=name, address=address[:64], at=now))
             await record(s, name or "?", "login_failed", name, "", address)

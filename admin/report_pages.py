@@ -21,7 +21,6 @@ from bot.db.session import create_engine, create_sessionmaker
 from reports import ledger, period
 from reports.models import LedgerActivity
 from reports.period import SHANGHAI, Period, PeriodError
-from reports.service import produce
 
 routes = web.RouteTableDef()
 MIME = {"xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -75,6 +74,10 @@ async def ledger_save(request: web.Request) -> web.StreamResponse:
 
 
 def produce_blocking(settings: Settings, p: Period, fmt: str, out: Path, actor: str) -> None:
+    # Imported here: the report renderers pull in matplotlib, docx and openpyxl (≈1 s), which
+    # `pufa serve` would otherwise load at start for a page that staff open now and then.
+    from reports.service import produce
+
     async def run() -> None:
         engine = create_engine(settings.database.url, busy_timeout=settings.database.busy_timeout)
         try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -91,6 +92,11 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
         await holder.load()
     app[HOLDER] = holder
     app[SERVICES] = AppServices(app[LIVE], holder)
+    # The index is millions of long-lived objects. Left to the cyclic collector, every full
+    # collection rescans them all and stalls the loop for that long, which showed up as the tail
+    # of the latency under load; frozen, they are skipped. (Objects of a later reload are not
+    # frozen; the few frozen ones it frees are freed by reference counting all the same.)
+    gc.freeze()
     yield
     holder.close()
 
@@ -213,8 +219,10 @@ def create_app(
 def add_staff_pages(app: web.Application, settings: Settings) -> None:
     """/admin for town staff; /sandbox, the resident chat page, in demo mode or when enabled."""
     from admin.web import mount
-    from sandbox.chat import mount_chat
 
     mount(app)
     if settings.demo_mode or settings.admin.sandbox_chat:
+        # Imported only when mounted: it brings wechatpy and its crypto stack into the start.
+        from sandbox.chat import mount_chat
+
         mount_chat(app)

@@ -10,6 +10,7 @@ group writer (one transaction for all concurrent requests), reads through the ru
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bot.db.base import utcnow
 from bot.db.groupwrite import GroupWriter
 from bot.db.models import InboundMessage, ResidentState, StaffMessage
+from bot.db.prepared import Prepared
 from bot.db.runner import DbRunner
 from bot.dispatch import Conversation, Outcome
 from bot.wechat.messages import Inbound
@@ -30,7 +32,10 @@ POLL_INTERVAL = 0.05
 PURGED = "（已超过保存期限，内容已清除）"
 
 
+@functools.lru_cache(maxsize=8192)
 def hash_openid(openid: str, salt: str) -> str:
+    # Remembered: every request hashes its sender twice (claim and complete), residents write in
+    # bursts, and the HMAC setup was a visible share of the loop's CPU under load (py-spy).
     return hmac.new(salt.encode(), openid.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -81,6 +86,13 @@ class _Statements:
         self.reply_state = select(InboundMessage.state, InboundMessage.reply_body).where(
             InboundMessage.id == bindparam("message_id")
         )
+        # Executed straight on the DBAPI cursor on SQLite (see bot.db.prepared).
+        self.p_claim = Prepared(self.claim)
+        self.p_existing = Prepared(self.existing)
+        self.p_state = Prepared(self.state)
+        self.p_complete = Prepared(self.complete)
+        self.p_save_state = Prepared(self.save_state)
+        self.p_reply_state = Prepared(self.reply_state)
 
 
 _STATEMENTS = {"sqlite": _Statements(sqlite.insert), "postgresql": _Statements(postgresql.insert)}
@@ -117,12 +129,13 @@ class Journal:
 
         def op(conn: Connection) -> Claim:
             stmts = _statements(conn)
-            new_id = conn.execute(stmts.claim, params).scalar_one_or_none()
-            if new_id is None:
-                row = conn.execute(stmts.existing, params).one()
-                return Claim(False, row.id, row.state, row.reply_body)
-            state = conn.execute(stmts.state, params).one_or_none()
-            return Claim(True, new_id, "processing", None, _conversation(state, now, memory))
+            inserted = stmts.p_claim.rows(conn, params)
+            if not inserted:
+                (row_id, state, reply_body), = stmts.p_existing.rows(conn, params)
+                return Claim(False, row_id, state, reply_body)
+            stored = stmts.p_state.rows(conn, params)
+            return Claim(True, inserted[0][0], "processing", None,
+                         _conversation(stored[0] if stored else None, now, memory))
 
         claim = await self.writer.write(op)
         if claim.won:
@@ -136,9 +149,10 @@ class Journal:
         local = self._waiters.get(dedup_key)
         params = {"message_id": claim.message_id}
         while True:
-            row = await self.runner.read(lambda s: s.execute(_statements(s).reply_state, params).one())
-            if row.state != "processing":
-                return row.state, row.reply_body
+            rows = await self.runner.read(lambda c: _statements(c).p_reply_state.rows(c, params))
+            state, reply_body = rows[0]
+            if state != "processing":
+                return state, reply_body
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return "processing", None
@@ -180,10 +194,10 @@ class Journal:
 
         def op(conn: Connection) -> None:
             stmts = _statements(conn)
-            conn.execute(stmts.complete, params)
+            stmts.p_complete.rows(conn, params)
             if conversation.changed:
                 # Upsert: two messages of one resident may complete in the same moment.
-                conn.execute(stmts.save_state, state_params)
+                stmts.p_save_state.rows(conn, state_params)
             if outcome.leave_message:
                 conn.execute(
                     insert(StaffMessage).values(
@@ -228,13 +242,18 @@ def _aware(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
-def _conversation(row: Any, now: datetime, memory: timedelta) -> Conversation:
-    """The stored conversation, or a fresh one when there is none or it is too old to refer to."""
-    if row is None or now - _aware(row.updated_at) > memory:
+def _conversation(row: tuple[Any, ...] | None, now: datetime, memory: timedelta) -> Conversation:
+    """The stored conversation, or a fresh one when there is none or it is too old to refer to.
+
+    ``row`` holds the ``_STATE_COLUMNS`` in order."""
+    if row is None:
         return Conversation()
-    cited = tuple(row.last_citation) if row.last_citation else None
+    pages, page_pos, candidates, last_citation, updated_at = row
+    if now - _aware(updated_at) > memory:
+        return Conversation()
+    cited = tuple(last_citation) if last_citation else None
     return Conversation(
-        pages=list(row.pages), page_pos=row.page_pos, candidates=list(row.candidates),
+        pages=list(pages), page_pos=page_pos, candidates=list(candidates),
         last_citation=(str(cited[0]), int(cited[1])) if cited else None,
     )
 

@@ -8,7 +8,9 @@ reload, so answering never waits for a rebuild and never sees half an index.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.models import KbEntry
+from knowledge import snapshot
 from knowledge.engine import KnowledgeBase, Match
 from knowledge.entries import Entry, entry_from_dict, load_entries
 from knowledge.laws import Article, LawCorpus
@@ -65,6 +68,25 @@ def build_view(entries: list[Entry], corpus: LawCorpus, cache_dir: str) -> Knowl
     return KnowledgeView(KnowledgeBase.build(entries, corpus, tokenizer=tokenizer), corpus)
 
 
+def snapshot_view(entries: list[Entry], settings: Settings) -> KnowledgeView:
+    """The view for these entries from the snapshot in the cache directory, else built (and saved).
+
+    A start with the snapshot skips the index build (the better part of the cold start); the key
+    covers the entries, the law files and the ``knowledge`` package, so a change rebuilds.
+    """
+    cache_dir = settings.knowledge.cache_dir
+    if not cache_dir:
+        return build_view(entries, load_corpus(settings), cache_dir)
+    key = snapshot.fingerprint(entries, [laws_dir(settings)])
+    view = snapshot.load(cache_dir, key)
+    if isinstance(view, KnowledgeView):
+        return view
+    view = build_view(entries, load_corpus(settings), cache_dir)
+    view.match("你好")  # jieba is ready before pickling, so the copy needs no warm-up either
+    snapshot.save(view, cache_dir, key)
+    return view
+
+
 async def entries_from_db(sessions: async_sessionmaker[AsyncSession]) -> list[Entry]:
     async with sessions() as session:
         rows = (await session.execute(select(KbEntry))).scalars().all()
@@ -80,12 +102,25 @@ def row_to_dict(row: KbEntry) -> dict[str, Any]:
     }
 
 
+# Distinct texts whose match is remembered per view. Residents ask the same things in the same
+# words (greetings, menu words, forwarded questions); a match is a pure function of the text and
+# the immutable view, so a remembered one is exact, and a reload starts a new memory.
+MATCH_MEMORY = 4096
+
+
 class KnowledgeHolder:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession] | None) -> None:
         self.settings = settings
         self.sessions = sessions
         self._view: KnowledgeView | None = None
         self._corpus: LawCorpus | None = None
+        self._match: Callable[[str], Match] | None = None
+
+    def _install(self, view: KnowledgeView) -> None:
+        # One assignment each, no await between them: a request sees the old pair or the new one.
+        self._view = view
+        self._match = functools.lru_cache(maxsize=MATCH_MEMORY)(view.match)
+        self._corpus = view.corpus
 
     @property
     def current(self) -> KnowledgeView:
@@ -94,8 +129,7 @@ class KnowledgeHolder:
         return self._view
 
     def use(self, view: KnowledgeView) -> None:
-        self._view = view
-        self._corpus = view.corpus
+        self._install(view)
 
     async def load(self) -> KnowledgeView:
         loop = asyncio.get_running_loop()
@@ -105,21 +139,21 @@ class KnowledgeHolder:
         if not entries:
             entries = await loop.run_in_executor(None, load_entries, entries_dir(self.settings))
             log.info("knowledge base: %d entries from the bundled files", len(entries))
-        if self._corpus is None:
-            self._corpus = await loop.run_in_executor(None, load_corpus, self.settings)
-        # Built outside the answering thread, so answers continue from the old view meanwhile.
-        view = await loop.run_in_executor(
-            None, build_view, entries, self._corpus, self.settings.knowledge.cache_dir
-        )
+        # Built (or loaded from the snapshot) outside the answering thread, so answers continue
+        # from the old view meanwhile.
+        view = await loop.run_in_executor(None, snapshot_view, entries, self.settings)
         view.match("你好")  # warm-up: jieba loads its dictionary on first use
-        self._view = view
+        self._install(view)
         return view
 
     async def match(self, text: str) -> Match:
         # Matching takes ~0.2 ms (docs/benchmarks.md) for the ≤500 characters handlers pass in: on the
         # loop it costs less than the hand-off to a thread and back, which under load also fought
         # the database thread for the GIL. Index builds, which take seconds, stay off the loop.
-        return self.current.match(text)
+        # Under load the match was the largest item of the loop's CPU (py-spy): repeats are remembered.
+        if self._match is None:
+            raise RuntimeError("knowledge base not loaded yet")
+        return self._match(text)
 
     def close(self) -> None:
         """Nothing to release: builds run in the loop's default executor."""

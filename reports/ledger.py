@@ -12,7 +12,6 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -112,6 +111,8 @@ def validate(values: dict[str, Any], types: Sequence[str]) -> ActivityInput:
 
 def read_sheet(path: Path, types: Sequence[str]) -> list[ActivityInput]:
     """All rows of the first sheet, or LedgerError listing every bad row (row numbers as Excel shows)."""
+    from openpyxl import load_workbook  # here, not at the top: keeps it out of `pufa serve`'s start
+
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises several unrelated types for a bad file

@@ -16,7 +16,7 @@ from bot.config import Settings
 from bot.db.base import utcnow
 from bot.db.models import KbEntry, LawArticle
 from bot.db.session import create_engine, create_sessionmaker
-from bot.knowledge_service import build_view, entries_dir, entries_from_db, laws_dir, load_corpus
+from bot.knowledge_service import entries_dir, entries_from_db, laws_dir, load_corpus, snapshot_view
 from knowledge.check import check_citations
 from knowledge.entries import Entry, dump_topic, load_entries
 from knowledge.lawnames import normalize_law_name
@@ -90,8 +90,9 @@ def run_import(args: argparse.Namespace) -> int:
     directory = Path(args.dir) if args.dir else entries_dir(settings)
     n_entries, n_articles = asyncio.run(import_all(settings, directory))
     print(f"已导入 {n_entries} 条问答、{n_articles} 条法条")
-    # Build the index once now: it fills the analysis cache, so the service starts in seconds.
-    build_view(load_entries(directory), load_corpus(settings), settings.knowledge.cache_dir)
+    # Build the index once now, from the entries as the service will read them back: it fills
+    # the analysis cache and writes the index snapshot, so the service starts without a build.
+    snapshot_view(asyncio.run(_db_entries(settings)), settings)
     return 0
 
 
