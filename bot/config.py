@@ -127,6 +127,8 @@ class KnowledgeSettings:
     entries_dir: str = ""
     laws_dir: str = ""
     cache_dir: str = "data/cache"
+    # Distinct message texts whose match is remembered per knowledge view (0: none).
+    match_memory: int = 4096
 
 
 @dataclass(frozen=True)

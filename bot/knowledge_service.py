@@ -102,12 +102,6 @@ def row_to_dict(row: KbEntry) -> dict[str, Any]:
     }
 
 
-# Distinct texts whose match is remembered per view. Residents ask the same things in the same
-# words (greetings, menu words, forwarded questions); a match is a pure function of the text and
-# the immutable view, so a remembered one is exact, and a reload starts a new memory.
-MATCH_MEMORY = 4096
-
-
 class KnowledgeHolder:
     def __init__(self, settings: Settings, sessions: async_sessionmaker[AsyncSession] | None) -> None:
         self.settings = settings
@@ -119,7 +113,11 @@ class KnowledgeHolder:
     def _install(self, view: KnowledgeView) -> None:
         # One assignment each, no await between them: a request sees the old pair or the new one.
         self._view = view
-        self._match = functools.lru_cache(maxsize=MATCH_MEMORY)(view.match)
+        # Residents ask the same things in the same words (greetings, menu words, forwarded
+        # questions); a match is a pure function of the text and the immutable view, so a remembered
+        # one is exact, and a reload starts a new memory ([knowledge] match_memory distinct texts).
+        size = self.settings.knowledge.match_memory
+        self._match = functools.lru_cache(maxsize=size)(view.match) if size > 0 else view.match
         self._corpus = view.corpus
 
     @property
