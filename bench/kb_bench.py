@@ -137,22 +137,24 @@ def cold_start(cache_dir: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-NOTES = """Not at target: p99 at 10k (2.1 ms on a quiet machine, 2.4–3.8 ms when the machine is shared; target
-2 ms) and RSS at 100k. `pufa serve` loads the index snapshot written by `pufa kb import`, so the RSS it
-runs with is the last column (597 MB at 100k; target 500 MB); a process that builds keeps more (1150 MB).
+NOTES = """Not at target: p99 at 10k (2.1–2.2 ms on a quiet machine, 2.4–3.8 ms when the machine is shared;
+target 2 ms) and RSS at 100k. `pufa serve` loads the index snapshot written by `pufa kb import`, so the RSS it
+runs with is the last column (540 MB at 100k; target 500 MB); a process that builds keeps more (1096 MB).
 What the serving RSS is made of at 100k: jieba's dictionary and the interpreter (~100 MB), the 100k entries
-with their answers (~220 MB), and the postings (12 bytes each: document, impact, document-by-id).
+with their answers (~220 MB), and the postings (8 bytes each: document, impact).
 
 Measured side by side in one run (2026-11-28 17:35 UTC, 20k entries, same machine, the commit before
 and after the change, alternating twice): postings in three flat arrays per index instead of three
 arrays per term, idf by term number, and the build's freed heap handed back to the OS (glibc
 malloc_trim) took RSS after build from 616 to 402 MB (index structures 165 → 88 MB) with p50/p99
 unchanged (1.43–1.55 / 3.9–4.4 ms before, 1.48–1.68 / 4.1–4.8 ms after, under load). Rankings are
-identical (the evaluation's tables did not change by one question).
+identical (the evaluation's tables did not change by one question). Then the sorted document-by-id
+copy of every posting list (a third of the postings, kept only for bisecting membership tests) was
+dropped: membership is asked only for a query's top document and scans the term's slice in C; the
+evaluation is again identical, and the table above is with it.
 
-Next levers for memory: keep answer texts out of the index process (read from the database when
-answering; the index needs only the analysed words), and drop the document-by-id arrays (a third of the
-postings) in favour of a per-entry term set for the coverage feature."""
+Next lever for memory: keep answer texts out of the index process (read from the database when
+answering; the index needs only the analysed words)."""
 
 
 def render(rows: list[dict[str, float]], cold: tuple[float, float]) -> str:

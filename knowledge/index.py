@@ -5,9 +5,11 @@ weight. The per-(term, document) BM25F contribution does not depend on the query
 once at build time and a query only sums impacts.
 
 Speed and memory without numpy:
-- postings live in three flat ``array``s for the whole index (documents by impact, their impacts,
-  the same documents by id), each term owning one slice of them: per-term arrays cost ~200 bytes of
-  object overhead each, which at 100k entries was most of the index (most bigrams occur once);
+- postings live in two flat ``array``s for the whole index (documents by impact, their impacts), each
+  term owning one slice of them: per-term arrays cost ~200 bytes of object overhead each, which at 100k
+  entries was most of the index (most bigrams occur once). Membership (``contains``) scans the term's
+  slice in C: it is asked only for the top document of a query, and a sorted copy for bisection cost a
+  third of the postings' memory;
 - a term's postings are sorted by impact, best first;
 - a query reads at most ``budget`` postings in all, shared between its terms: a term found in
   thousands of documents cannot decide the best match on its own, and its weakest postings are
@@ -20,7 +22,6 @@ from __future__ import annotations
 import heapq
 import math
 from array import array
-from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,12 +41,11 @@ class Bm25Index:
     """Immutable after build; safe to query from several threads."""
 
     def __init__(self, terms: dict[str, int], bounds: array[int], docs: array[int], impacts: array[float],
-                 by_id: array[int], idf: array[float], n_docs: int) -> None:
+                 idf: array[float], n_docs: int) -> None:
         self._terms = terms  # term → its number; term i owns postings bounds[i]:bounds[i + 1]
         self._bounds = bounds
         self._docs = docs  # per term: documents by impact, best first
         self._impacts = impacts
-        self._by_id = by_id  # per term: the same documents by id, for membership tests
         self._idf = idf  # by term number
         self.n_docs = n_docs
         # A query word no document has is as informative as the rarest known word.
@@ -94,9 +94,7 @@ class Bm25Index:
         tid = self._terms.get(term)
         if tid is None:
             return False
-        hi = self._bounds[tid + 1]
-        i = bisect_left(self._by_id, doc, self._bounds[tid], hi)
-        return i < hi and self._by_id[i] == doc
+        return doc in self._docs[self._bounds[tid]:self._bounds[tid + 1]]
 
     def coverage(self, terms: Iterable[str], doc: int) -> float:
         """Share of the query's idf found in ``doc``: how much of the question it answers."""
@@ -168,7 +166,7 @@ class Bm25Builder:
             self._flush()
         n, k1 = self._n, self.k1
         terms: dict[str, int] = {}
-        bounds, docs_out, impacts_out, by_id = array("q", [0]), array("i"), array("f"), array("i")
+        bounds, docs_out, impacts_out = array("q", [0]), array("i"), array("f")
         idf = array("d")
         for term in list(self._docs):
             # Popped as we go: the builder's per-term arrays are freed while the flat ones grow.
@@ -180,6 +178,5 @@ class Bm25Builder:
             idf.append(w)
             docs_out.extend(docs[i] for i in order)
             impacts_out.extend(impacts[i] for i in order)
-            by_id.extend(sorted(docs[i] for i in order))
             bounds.append(len(docs_out))
-        return Bm25Index(terms, bounds, docs_out, impacts_out, by_id, idf, n)
+        return Bm25Index(terms, bounds, docs_out, impacts_out, idf, n)
