@@ -83,8 +83,12 @@ def choice_list(ctx: Context, header: str, items: Sequence[tuple[str, str]]) -> 
 def ambiguous_outcome(ctx: Context, match: Any) -> Outcome:
     cands = tuple(CandidateOut(c.entry_id, c.question, c.score) for c in match.candidates[:3])
     body = choice_list(ctx, texts.AMBIGUOUS, [(c.entry_id, c.question) for c in cands])
+    cites = tuple(CitationOut(c.law, c.article) for c in match.citations)
+    if cites:
+        body += "\n" + citations_line(((c.law, c.article) for c in cites), texts.CANDIDATE_LAWS)
+        ctx.conversation.remember(citation=(cites[0].law, cites[0].article))
     return Outcome(reply=TextReply(with_urgent(match.urgent, body)), kind="ambiguous", tier="entry",
-                   score=match.score, candidates=cands, keywords=tuple(match.keywords))
+                   score=match.score, citations=cites, candidates=cands, keywords=tuple(match.keywords))
 
 
 def topic_menu(ctx: Context) -> str:

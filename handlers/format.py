@@ -43,9 +43,9 @@ def citation_text(law: str, article: int) -> str:
     return f"《{law}》第{chinese_number(article)}条"
 
 
-def citations_line(citations: Iterable[tuple[str, int]]) -> str:
+def citations_line(citations: Iterable[tuple[str, int]], prefix: str = texts.CITATION_PREFIX) -> str:
     parts = [citation_text(law, art) for law, art in citations]
-    return texts.CITATION_PREFIX + "、".join(parts) if parts else ""
+    return prefix + "、".join(parts) if parts else ""
 
 
 def contacts_lines(contacts: Sequence[Contact]) -> str:

@@ -165,6 +165,19 @@ class KnowledgeBase:
         signal = self._signal
         return not signal or any(w in signal for w in a.words)
 
+    def law_tier_confidence(self, a: Analysis) -> tuple[Ranked | None, float]:
+        """The article ranking and its confidence; (None, 0) when the law tier may not answer."""
+        if not self.legal_signal(a):
+            return None, 0.0
+        laws = self.rank_articles(a)
+        return laws, (self.calibration.law_confidence(laws.features) if laws.docs else 0.0)
+
+    def law_tier_articles(self, laws: Ranked) -> list[Article]:
+        """The articles a law-tier answer shows: the best one and those close to it."""
+        top = laws.scores[0] if laws.scores else 0.0
+        return [self._articles[d] for d, s in zip(laws.docs, laws.scores, strict=True)
+                if s >= LAW_TIER_RELATIVE * top][:LAW_TIER_MAX]
+
     def rank_entries(self, a: Analysis, k: int = 5) -> Ranked:
         scores = self._entry_words.scores(a.words, ENTRY_BUDGET, ENTRY_MAX_TERMS)
         # Bigrams are the fallback for words the entries do not know (typos, unusual words).
@@ -217,13 +230,13 @@ class KnowledgeBase:
         if conf >= cal.ambiguous_threshold:
             cands = tuple(Candidate(self._entries[d].id, self._entries[d].question, round(s, 3))
                           for d, s in zip(ranked.docs[:3], ranked.scores[:3], strict=True))
-            return Match("ambiguous", "entry", None, conf, (), (), cands, a.keywords, urgent)
-        laws = self.rank_articles(a)
-        law_conf = cal.law_confidence(laws.features) if laws.docs else 0.0
-        if law_conf >= cal.law_threshold:
-            top = laws.scores[0]
-            chosen = [self._articles[d] for d, s in zip(laws.docs, laws.scores, strict=True)
-                      if s >= LAW_TIER_RELATIVE * top][:LAW_TIER_MAX]
+            # The article each candidate rests on, in the candidates' order: the reply names them so
+            # the resident sees the legal basis before choosing.
+            firsts = dict.fromkeys(Citation(*self._first_cite[d]) for d in ranked.docs[:3])
+            return Match("ambiguous", "entry", None, conf, tuple(firsts), (), cands, a.keywords, urgent)
+        laws, law_conf = self.law_tier_confidence(a)
+        if laws is not None and law_conf >= cal.law_threshold:
+            chosen = self.law_tier_articles(laws)
             cites = tuple(Citation(art.law, art.number) for art in chosen)
             return Match("answered", "law", None, law_conf, cites, tuple(chosen), (), a.keywords, urgent)
         return Match("no_match", "none", None, max(conf, law_conf), (), (), (), a.keywords, urgent)

@@ -60,12 +60,12 @@ def run_eval(repo_root: Path = REPO_ROOT, *, entries_dir: Path | None = None, la
     kb = KnowledgeBase.build(load_entries(entries_dir or knowledge / "data" / "entries"), corpus,
                              tokenizer=Tokenizer(cache_dir=cache_dir))
     dev = load_dev(knowledge / "eval" / "resident.jsonl")
-    if recalibrate:
-        cal = calibrate(kb, dev)
-        cal.save()
-        kb = kb.with_calibration(cal)
     stard_path = stard or default_stard_path(repo_root)
     stard_items = load_dev(stard_path) if stard_path.exists() else []
+    if recalibrate:
+        cal = calibrate(kb, dev, stard_items)
+        cal.save()
+        kb = kb.with_calibration(cal)
     report = evaluate(kb, dev, stard_items, baselines=baselines)
     return EvalRun(report, kb, len(dev), sum(split_of(i.q) == "tune" for i in dev), len(stard_items),
                    threshold_table(kb, dev), time.perf_counter() - start)

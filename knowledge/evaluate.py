@@ -44,6 +44,7 @@ class SetScores:
     ambiguous: float  # share of all questions
     law_tier: float  # share of in-scope questions answered from the law tier
     oos_rejection: float  # out-of-scope questions that got no_match
+    cited_first: float = 0.0  # any reply (answered, ambiguous, law tier) whose first citation is gold
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str],
                    kb: KnowledgeBase | None = None) -> SetScores:
     inside = [i for i in items if i.in_scope]
     outside = [i for i in items if not i.in_scope]
-    top1 = choice = wrong = amb = law = rejected = anyc = 0
+    top1 = choice = wrong = amb = law = rejected = anyc = cited = 0
     for item in items:
         m = matcher(item.q)
         amb += m.status == "ambiguous"
@@ -92,6 +93,7 @@ def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str],
             rejected += m.status == "no_match"
             continue
         got = first_cite(m)
+        cited += got in item.cite
         if m.status == "answered":
             ok = got in item.cite
             top1 += ok
@@ -105,7 +107,11 @@ def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str],
                           for e in firsts)
     n_in = max(1, len(inside))
     return SetScores(name, len(items), len(inside), top1 / n_in, choice / n_in, anyc / n_in, wrong / n_in,
-                     amb / max(1, len(items)), law / n_in, rejected / max(1, len(outside)))
+                     amb / max(1, len(items)), law / n_in, rejected / max(1, len(outside)), cited / n_in)
+
+
+def reply_citations(kb: KnowledgeBase) -> Callable[[str], list[Cite]]:
+    return lambda q: [(c.law, c.article) for c in kb.match(q).citations]
 
 
 def score_stard(name: str, items: Sequence[DevItem], ranker: Callable[[str], Sequence[Cite]]) -> StardScores:
@@ -126,6 +132,13 @@ def evaluate(kb: KnowledgeBase, resident: Iterable[DevItem], stard: Iterable[Dev
              "heldout": [i for i in items if split_of(i.q) == "heldout"]}
     res = [score_resident(f"pufa · {part}", its, kb.match, kb) for part, its in parts.items()]
     st = [score_stard("pufa (article ranking)", stard_items, kb.rank_citations)] if stard_items else []
+    # What a resident (and `pufa ask`) gets: the reply's own citations, none for no_match. The law-tier
+    # confidence is fitted on the tune part of STARD too (knowledge/fit.py), so the held-out part is
+    # the figure to read.
+    for part in ("tune", "heldout"):
+        its = [i for i in stard_items if split_of(i.q) == part]
+        if its:
+            st.append(score_stard(f"pufa replies · {part}", its, reply_citations(kb)))
     if baselines:
         for name, make in BASELINES.items():
             base = make(kb)
@@ -142,11 +155,12 @@ def _pct(x: float) -> str:
 def render_markdown(report: EvalReport) -> str:
     lines = [
         "| system · split | questions (in scope) | top-1 | top-1 incl. choice | any citation | wrong answer"
-        " | ambiguous | law tier | OOS rejected |",
-        "|---|---|---|---|---|---|---|---|---|",
+        " | ambiguous | law tier | OOS rejected | first citation gold (any reply) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in report.resident:
-        cells = [s.top1, s.top1_with_choice, s.any_cite, s.wrong, s.ambiguous, s.law_tier, s.oos_rejection]
+        cells = [s.top1, s.top1_with_choice, s.any_cite, s.wrong, s.ambiguous, s.law_tier, s.oos_rejection,
+                 s.cited_first]
         lines.append(f"| {s.name} | {s.n} ({s.n_in_scope}) | " + " | ".join(map(_pct, cells)) + " |")
     if report.stard:
         lines += ["", "| system (STARD dev) | questions | hit@1 | hit@3 |", "|---|---|---|---|"]

@@ -1,7 +1,8 @@
 """Fitting the confidence model and thresholds on the tuning split (``pufa kb eval --calibrate``).
 
-Only questions whose hash puts them in the tuning two thirds are used; the held-out third and STARD
-are never seen here.
+Only questions whose hash puts them in the tuning two thirds are used: of the resident dev set and,
+for the law tier, of STARD (real lay questions, asked the way people outside our curated topics ask:
+the law tier exists for them). The held-out thirds are never seen here.
 """
 
 from __future__ import annotations
@@ -21,7 +22,10 @@ AMBIGUOUS_BAND = 0.15  # on the tuning split; the target on held-out data is 95 
 # What an outcome is worth to a resident: a wrong answer costs more than no answer.
 # A wrong answer costs as much as a right one gains: answer when more likely right than wrong.
 REWARD = {"right": 1.0, "wrong": -1.0, "choice_right": 0.5, "choice_wrong": -0.3, "oos_answered": -2.0,
-          "oos_choice": -1.0}
+          "oos_choice": -1.0,
+          # The law tier shows articles under "相关法律规定" with a caveat and the referral: a right article
+          # helps less than a written answer, a wrong one misleads less than a confident wrong answer.
+          "law_right": 0.5, "law_near": 0.2, "law_wrong": -0.3}
 _GRID = [i / 40 for i in range(1, 40)]
 
 
@@ -35,26 +39,30 @@ class Outcomes:
     choice_right: bool
     law_conf: float
     law_right: bool
+    law_near: bool = False  # a gold article among the law tier's citations, not first
 
 
 def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> list[Outcomes]:
     out = []
+    judged = kb.with_calibration(cal)
     for item in items:
         a = kb.tokenizer.analyze(item.q)
         if not kb.legal_signal(a):  # never reaches the confidence model (KnowledgeBase.match)
-            out.append(Outcomes(item.in_scope, 0.0, False, False, 0.0, False))
+            out.append(Outcomes(item.in_scope, 0.0, False, False, 0.0, False, False))
             continue
-        er, lr = kb.rank_entries(a), kb.rank_articles(a)
+        er = kb.rank_entries(a)
         firsts = [kb.entries()[d].citations[0] for d in er.docs[:3]]
         cites = [(c.law, c.article) for c in firsts]
-        law_top = [(kb.articles[d].law, kb.articles[d].number) for d in lr.docs[:1]]
+        lr, law_conf = judged.law_tier_confidence(a)
+        law_top = [(art.law, art.number) for art in kb.law_tier_articles(lr)] if lr else []
         out.append(Outcomes(
             item.in_scope,
             cal.entry_confidence(er.features) if er.docs else 0.0,
             bool(cites) and cites[0] in item.cite,
             any(c in item.cite for c in cites),
-            cal.law_confidence(lr.features) if lr.docs else 0.0,
+            law_conf,
             bool(law_top) and law_top[0] in item.cite,
+            any(c in item.cite for c in law_top),
         ))
     return out
 
@@ -67,7 +75,8 @@ def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float) ->
         elif r.entry_conf >= amb:
             kind = ("choice_right" if r.choice_right else "choice_wrong") if r.in_scope else "oos_choice"
         elif r.law_conf >= law:
-            kind = ("right" if r.law_right else "wrong") if r.in_scope else "oos_answered"
+            kind = (("law_right" if r.law_right else "law_near" if r.law_near else "law_wrong")
+                    if r.in_scope else "oos_answered")
         else:
             kind = "none" if r.in_scope else "rejected"
         total += REWARD.get(kind, 0.0)
@@ -77,9 +86,13 @@ def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float) ->
     return total, rejected / max(1, oos)
 
 
-def choose_thresholds(rows: Sequence[Outcomes]) -> tuple[float, float, float]:
+def choose_thresholds(rows: Sequence[Outcomes], law_rows: Sequence[Outcomes] = ()) -> tuple[float, float, float]:
     """Answer and law thresholds by the reward above; the ambiguous band is a fixed width below the
-    answer threshold (one free parameter less to over-fit on a few hundred questions)."""
+    answer threshold (one free parameter less to over-fit on a few hundred questions).
+
+    The answer threshold is chosen on the residents' questions (``rows``) alone: it decides how often
+    a resident gets a written answer. ``law_rows`` (lay questions outside the curated topics) then
+    only move the law tier's threshold, with the same out-of-scope constraint."""
     best: tuple[float, tuple[float, float, float]] = (float("-inf"), (0.6, 0.45, 0.5))
     for answer in _GRID:
         amb = max(0.0, answer - AMBIGUOUS_BAND)
@@ -87,6 +100,12 @@ def choose_thresholds(rows: Sequence[Outcomes]) -> tuple[float, float, float]:
             value, rejection = _utility(rows, answer, amb, law)
             if rejection >= MIN_OOS_REJECTION and value > best[0]:
                 best = (value, (answer, amb, law))
+    if law_rows:
+        answer, amb, _ = best[1]
+        every = [*rows, *law_rows]
+        best = max(((value, (answer, amb, law)) for law in _GRID
+                    for value, rejection in [_utility(every, answer, amb, law)]
+                    if rejection >= MIN_OOS_REJECTION), default=best)
     return best[1]
 
 
@@ -96,16 +115,21 @@ def oos_examples() -> list[DevItem]:
     return [DevItem(ln.strip(), ()) for ln in lines if ln.strip() and not ln.startswith("#")]
 
 
-def calibrate(kb: KnowledgeBase, items: Sequence[DevItem]) -> Calibration:
-    """A new calibration from the tuning split of ``items`` (the rest is ignored)."""
-    tune = [i for i in items if split_of(i.q) == "tune"] + oos_examples()
+def calibrate(kb: KnowledgeBase, items: Sequence[DevItem], stard: Sequence[DevItem] = ()) -> Calibration:
+    """A new calibration from the tuning split of ``items`` and ``stard`` (the rest is ignored).
+
+    The entry tier is fitted on resident questions only (STARD asks about matters no curated entry
+    covers); the law tier and the thresholds on both."""
+    resident = [i for i in items if split_of(i.q) == "tune"] + oos_examples()
+    stard_tune = [i for i in stard if split_of(i.q) == "tune"]
+    tune = resident + stard_tune
     feats = []
     for item in tune:
         a = kb.tokenizer.analyze(item.q)
         feats.append((item, kb.rank_entries(a), kb.rank_articles(a)))
     ex, ey, lx, ly = [], [], [], []
-    for item, er, lr in feats:
-        if er.docs:
+    for n, (item, er, lr) in enumerate(feats):
+        if er.docs and n < len(resident):
             ex.append(er.features.vector())
             c = kb.entries()[er.docs[0]].citations[0]
             ey.append(int((c.law, c.article) in item.cite))
@@ -116,10 +140,12 @@ def calibrate(kb: KnowledgeBase, items: Sequence[DevItem]) -> Calibration:
     ew, eb = fit_logistic(ex, ey)
     lw, lb = fit_logistic(lx, ly)
     cal = replace(kb.calibration, entry_weights=ew, entry_bias=eb, law_weights=lw, law_bias=lb)
-    answer, amb, law = choose_thresholds(_labels(kb, tune, cal))
+    rows = _labels(kb, tune, cal)
+    answer, amb, law = choose_thresholds(rows[:len(resident)], rows[len(resident):])
     return replace(cal, answer_threshold=answer, ambiguous_threshold=amb, law_threshold=law,
-                   notes={"fitted_on": f"{len(tune)} questions: the tune split of knowledge/eval/resident.jsonl"
-                                       " and knowledge/dict/oos_examples.txt",
+                   notes={"fitted_on": f"{len(resident)} questions: the tune split of knowledge/eval/resident.jsonl"
+                                       " and knowledge/dict/oos_examples.txt; law tier and thresholds also"
+                                       f" {len(stard_tune)} of the tune split of STARD dev",
                           "entries": str(len(kb.entries()))})
 
 

@@ -140,7 +140,7 @@ async def test_message_log_keeps_a_hash_not_the_openid(wechat: FakeWeChat, engin
     assert row["openid_hash"] != RESIDENT and RESIDENT not in row["openid_hash"]
     assert row["outcome"] in {"answered", "ambiguous"}
     assert row["latency_ms"] is not None and row["state"] == "done"
-    assert row["citations"] or row["outcome"] == "ambiguous"
+    assert row["citations"]  # ambiguous replies name their candidates' articles too
 
 
 async def test_out_of_scope_gets_no_citation_and_is_recorded_for_staff(
@@ -151,6 +151,21 @@ async def test_out_of_scope_gets_no_citation_and_is_recorded_for_staff(
     assert "12348" in delivery.text
     [row] = await log_rows(engine)
     assert row["outcome"] == "no_match" and not row["citations"]
+
+
+@pytest.mark.parametrize(
+    ("message", "reply"),
+    [("🙏🙏 谢谢老师", "不客气"), ("多谢老师 费心了！", "不客气"), ("你好呀 小助手", "您好"), ("在吗？", "您好")],
+)
+async def test_courtesies_get_a_courtesy_not_a_law(wechat: FakeWeChat, message: str, reply: str) -> None:
+    # 老师 alone once matched the entry on teachers who hit pupils.
+    delivery = await wechat.say(RESIDENT, message)
+    assert delivery.text.startswith(reply) and "《" not in delivery.text
+
+
+async def test_a_question_with_thanks_is_still_a_question(wechat: FakeWeChat) -> None:
+    delivery = await wechat.say(RESIDENT, "谢谢老师，老板欠我工钱不给咋办")
+    assert "《" in delivery.text and not delivery.text.startswith("不客气")
 
 
 @pytest.mark.parametrize(

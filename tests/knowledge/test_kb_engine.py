@@ -102,6 +102,10 @@ def test_ambiguous_gives_up_to_three_candidates(kb: KnowledgeBase) -> None:
     m = unsure.match("老板欠工资 还卖假货")
     assert m.status == "ambiguous" and 1 <= len(m.candidates) <= 3
     assert {c.entry_id for c in m.candidates} >= {"fixture-wage-arrears", "fixture-fake-goods"}
+    # The candidates' own first articles, in the candidates' order, each once.
+    firsts = [unsure.entry(c.entry_id).citations[0] for c in m.candidates]  # type: ignore[union-attr]
+    expected = list(dict.fromkeys((c.law, c.article) for c in firsts))
+    assert [(c.law, c.article) for c in m.citations] == expected
 
 
 def test_urgent_is_reported_whatever_the_match(kb: KnowledgeBase) -> None:
