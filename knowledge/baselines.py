@@ -9,11 +9,12 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import jieba
 
 from knowledge.engine import Citation, KnowledgeBase, Match
+from knowledge.entries import Entry
 from knowledge.index import Bm25Index
 
 __all__ = ["BASELINES", "KeywordRules", "PlainBm25"]
@@ -26,8 +27,9 @@ def _none() -> Match:
 
 
 class KeywordRules:
-    def __init__(self, kb: KnowledgeBase) -> None:
-        self.rules = [(kw, e) for e in kb.entries() for kw in e.keywords if kw]
+    def __init__(self, kb: KnowledgeBase, entries: Sequence[Entry]) -> None:
+        # The entries as written (the knowledge base keeps their keywords only in its index).
+        self.rules = [(kw, e) for e in entries if e.published and e.citations for kw in e.keywords if kw]
 
     def match(self, text: str) -> Match:
         for kw, e in self.rules:
@@ -42,7 +44,7 @@ class KeywordRules:
 
 
 class PlainBm25:
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, entries: Sequence[Entry] = ()) -> None:
         # A private tokenizer with jieba's stock dictionary: nothing of pufa's.
         self.jieba = jieba.Tokenizer()
         with self.jieba.get_dict_file() as f:
@@ -67,7 +69,7 @@ class PlainBm25:
         return Match("answered", "law", None, 1.0, (Citation(art.law, art.number),), (art,), (), (), None)
 
 
-BASELINES: dict[str, Callable[[KnowledgeBase], KeywordRules | PlainBm25]] = {
+BASELINES: dict[str, Callable[[KnowledgeBase, Sequence[Entry]], KeywordRules | PlainBm25]] = {
     "keyword rules (WeChat style)": KeywordRules,
     "plain jieba + BM25 (articles)": PlainBm25,
 }

@@ -28,10 +28,11 @@ class Features:
     margin: float  # (top − second) / top: how clearly the top document wins
     n_terms: int  # distinct content words in the query
     known: float = 1.0  # share of the query's idf made of words the index has at all (low: off-topic)
+    everyday: float = 0.0  # share of the query's idf found in the closest everyday (non-legal) message
 
     def vector(self) -> tuple[float, ...]:
         # log of the length: one- and two-word queries are far less certain than a full question
-        return (self.score, self.coverage, self.margin, math.log1p(self.n_terms), self.known)
+        return (self.score, self.coverage, self.margin, math.log1p(self.n_terms), self.known, self.everyday)
 
 
 def _sigmoid(x: float) -> float:
@@ -40,9 +41,9 @@ def _sigmoid(x: float) -> float:
 
 @dataclass(frozen=True)
 class Calibration:
-    entry_weights: tuple[float, ...] = (4.0, 6.0, 2.0, 0.0, 1.0)
+    entry_weights: tuple[float, ...] = (4.0, 6.0, 2.0, 0.0, 1.0, -4.0)
     entry_bias: float = -6.0
-    law_weights: tuple[float, ...] = (2.0, 6.0, 2.0, 0.0, 1.0)
+    law_weights: tuple[float, ...] = (2.0, 6.0, 2.0, 0.0, 1.0, -4.0)
     law_bias: float = -7.0
     answer_threshold: float = 0.6
     ambiguous_threshold: float = 0.35
@@ -51,6 +52,10 @@ class Calibration:
 
     def entry_confidence(self, f: Features) -> float:
         return _sigmoid(self.entry_bias + sum(w * x for w, x in zip(self.entry_weights, f.vector(), strict=True)))
+
+    def law_first(self, entry_conf: float, law_conf: float) -> bool:
+        """Whether the law tier answers before the entries: it is sure enough and likelier right."""
+        return law_conf >= self.law_threshold and law_conf > entry_conf
 
     def law_confidence(self, f: Features) -> float:
         return _sigmoid(self.law_bias + sum(w * x for w, x in zip(self.law_weights, f.vector(), strict=True)))
@@ -61,8 +66,10 @@ class Calibration:
         if not path.exists():
             return cls()
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        n = len(Features(0.0, 0.0, 0.0, 0).vector())
         for key in ("entry_weights", "law_weights"):
-            raw[key] = tuple(raw[key])
+            # A fit from before a feature was added leaves that feature out (weight 0) until re-fitted.
+            raw[key] = (tuple(raw[key]) + (0.0,) * n)[:n]
         return cls(**raw)
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:

@@ -7,7 +7,7 @@ swapped in while the old one keeps answering.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Literal
@@ -21,7 +21,7 @@ from knowledge.safety import detect_urgent
 from knowledge.termcache import AnalysisCache
 from knowledge.tokenizer import Analysis, Tokenizer
 
-__all__ = ["Candidate", "Citation", "KnowledgeBase", "Match", "Ranked"]
+__all__ = ["EVERYDAY_FILE", "Candidate", "Citation", "KnowledgeBase", "Match", "Ranked", "read_everyday"]
 
 # Field weights: how people ask (question, similar phrasings) counts most, then the curated keywords,
 # then the answer text, which also talks about neighbouring matters. Measured in docs/evaluation.md.
@@ -39,6 +39,10 @@ LAW_TIER_MAX = 3
 # resident phrasings indexed with it (measured in docs/evaluation.md).
 ENTRY_ARTICLE_WEIGHT = 0.25
 LAW_TIER_RELATIVE = 0.7  # further articles only when close to the best one
+# Everyday messages (not about law), written for pufa: an index of them tells chit-chat that shares a
+# word with some entry from a legal question (a confidence feature), and they are the out-of-scope
+# negatives the confidence model is fitted with (knowledge/fit.py).
+EVERYDAY_FILE = Path(__file__).resolve().parent / "dict" / "oos_examples.txt"
 Cite = tuple[str, int]
 
 
@@ -77,11 +81,20 @@ class Ranked:
     features: Features
 
 
+def read_everyday(path: Path = EVERYDAY_FILE) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
+    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+
+
 class KnowledgeBase:
     def __init__(self, entries: Sequence[Entry], articles: Sequence[Article], tokenizer: Tokenizer,
                  entry_words: Bm25Index, entry_grams: Bm25Index, article_words: Bm25Index,
-                 calibration: Calibration, signal_words: frozenset[str] = frozenset()) -> None:
-        self._entries = tuple(entries)
+                 calibration: Calibration, signal_words: frozenset[str] = frozenset(),
+                 everyday: Bm25Index | None = None, everyday_texts: Sequence[str] = ()) -> None:
+        # What answering needs of an entry: its phrasings and keywords live on in the index only (at
+        # 100k entries they were a sixth of the serving process's memory; bench/kb_bench.py).
+        self._entries = tuple(replace(e, similar=(), keywords=()) if e.similar or e.keywords else e
+                              for e in entries)
         self._articles = tuple(articles)
         self._by_id = MappingProxyType({e.id: e for e in self._entries})
         self._first_cite = tuple((e.citations[0].law, e.citations[0].article) for e in self._entries)
@@ -93,6 +106,9 @@ class KnowledgeBase:
         self._article_words = article_words
         self.calibration = calibration
         self._signal = signal_words
+        self._everyday = everyday
+        self._everyday_texts = tuple(everyday_texts)
+        self._everyday_ids = MappingProxyType({t: i for i, t in enumerate(self._everyday_texts)})
         topics: dict[str, tuple[str, list[Entry]]] = {}
         for e in self._entries:
             topics.setdefault(e.topic_key, (e.topic, []))[1].append(e)
@@ -100,15 +116,19 @@ class KnowledgeBase:
 
     @classmethod
     def build(cls, entries: Iterable[Entry], corpus: LawCorpus, *, tokenizer: Tokenizer | None = None,
-              calibration: Calibration | None = None, cache_dir: str | Path | None = None) -> KnowledgeBase:
-        """Index the published entries and all law articles."""
-        kb = cls._build(entries, corpus, tokenizer=tokenizer, calibration=calibration, cache_dir=cache_dir)
+              calibration: Calibration | None = None, cache_dir: str | Path | None = None,
+              everyday: Sequence[str] | None = None) -> KnowledgeBase:
+        """Index the published entries, all law articles and the everyday messages (default: the
+        bundled knowledge/dict/oos_examples.txt)."""
+        kb = cls._build(entries, corpus, tokenizer=tokenizer, calibration=calibration, cache_dir=cache_dir,
+                        everyday=read_everyday() if everyday is None else everyday)
         release_free_memory()  # the build's scratch is garbage now; don't keep its peak
         return kb
 
     @classmethod
     def _build(cls, entries: Iterable[Entry], corpus: LawCorpus, *, tokenizer: Tokenizer | None,
-               calibration: Calibration | None, cache_dir: str | Path | None) -> KnowledgeBase:
+               calibration: Calibration | None, cache_dir: str | Path | None,
+               everyday: Sequence[str]) -> KnowledgeBase:
         tk = tokenizer or Tokenizer(cache_dir=cache_dir)
         tk.warm_up()
         cache = AnalysisCache(tk)
@@ -132,15 +152,20 @@ class KnowledgeBase:
         for a in articles:
             laws.add({"text": analyze(a.text).words, "chapter": analyze(f"{a.law} {a.chapter}").words,
                       "lay": lay.get((a.law, a.number), []) if a.sub == 0 else []})
+        daily = Bm25Builder({"text": 1.0})
+        for text in everyday:
+            daily.add({"text": analyze(text).words})
         cache.save()
         signal = tk.legal_words | {w for e in published for k in e.keywords for w in analyze(k).words}
         return cls(published, articles, tk, words.finish(), grams.finish(), laws.finish(),
-                   calibration or Calibration.load(), frozenset(signal))
+                   calibration or Calibration.load(), frozenset(signal),
+                   daily.finish() if everyday else None, everyday)
 
     def with_calibration(self, calibration: Calibration) -> KnowledgeBase:
         """The same indexes with another confidence model (a new object: this one is not changed)."""
         return KnowledgeBase(self._entries, self._articles, self.tokenizer, self._entry_words,
-                             self._entry_grams, self._article_words, calibration, self._signal)
+                             self._entry_grams, self._article_words, calibration, self._signal,
+                             self._everyday, self._everyday_texts)
 
     # -- read-only API -------------------------------------------------------------------------
 
@@ -165,11 +190,31 @@ class KnowledgeBase:
         signal = self._signal
         return not signal or any(w in signal for w in a.words)
 
-    def law_tier_confidence(self, a: Analysis) -> tuple[Ranked | None, float]:
+    def everyday_overlap(self, a: Analysis, skip: str | None = None) -> float:
+        """Share of the message's weight (by the entries' idf) found in the closest everyday message
+        (weather, farming, phones, shopping, small talk): "手机内存满了咋个清理" shares 手机 with an
+        entry's keywords but all of itself with "手机没声音了". ``skip``: leave that everyday message
+        out (fitting on the examples themselves, knowledge/fit.py)."""
+        daily = self._everyday
+        if daily is None or not a.words:
+            return 0.0
+        scores = daily.scores(a.words, 2000)
+        if skip is not None:
+            scores.pop(self._everyday_ids.get(skip, -1), None)
+        if not scores:
+            return 0.0
+        doc = max(scores, key=scores.__getitem__)
+        unique = list(dict.fromkeys(a.words))
+        idf = self._entry_words.term_idf
+        total = sum(idf(t) for t in unique)
+        return sum(idf(t) for t in unique if daily.contains(t, doc)) / total if total else 0.0
+
+    def law_tier_confidence(self, a: Analysis, everyday: float | None = None,
+                            article_scores: dict[int, float] | None = None) -> tuple[Ranked | None, float]:
         """The article ranking and its confidence; (None, 0) when the law tier may not answer."""
         if not self.legal_signal(a):
             return None, 0.0
-        laws = self.rank_articles(a)
+        laws = self.rank_articles(a, everyday=everyday, article_scores=article_scores)
         return laws, (self.calibration.law_confidence(laws.features) if laws.docs else 0.0)
 
     def law_tier_articles(self, laws: Ranked) -> list[Article]:
@@ -178,31 +223,39 @@ class KnowledgeBase:
         return [self._articles[d] for d, s in zip(laws.docs, laws.scores, strict=True)
                 if s >= LAW_TIER_RELATIVE * top][:LAW_TIER_MAX]
 
-    def rank_entries(self, a: Analysis, k: int = 5) -> Ranked:
+    def article_scores(self, a: Analysis) -> dict[int, float]:
+        """BM25 of the law articles for the query (both tiers use it: computed once per message)."""
+        return self._article_words.scores(a.words, ARTICLE_BUDGET, ARTICLE_MAX_TERMS)
+
+    def rank_entries(self, a: Analysis, k: int = 5, everyday: float | None = None,
+                     article_scores: dict[int, float] | None = None) -> Ranked:
         scores = self._entry_words.scores(a.words, ENTRY_BUDGET, ENTRY_MAX_TERMS)
         # Bigrams are the fallback for words the entries do not know (typos, unusual words).
         if a.bigrams and any(w not in self._entry_words for w in a.words):
             for doc, s in self._entry_grams.scores(a.bigrams, ENTRY_BUDGET // 2).items():
                 scores[doc] = scores.get(doc, 0.0) + BIGRAM_WEIGHT * s
         if ENTRY_ARTICLE_WEIGHT and scores:
-            arts = self._article_words.scores(a.words, ARTICLE_BUDGET, ARTICLE_MAX_TERMS)
+            arts = self.article_scores(a) if article_scores is None else article_scores
             first = self._first_article
             for doc in list(scores):
                 article_score = arts.get(first[doc])
                 if article_score:
                     scores[doc] += ENTRY_ARTICLE_WEIGHT * article_score
-        return self._ranked(self._entry_words, a, scores, k, self._first_cite)
+        ev = self.everyday_overlap(a) if everyday is None else everyday
+        return self._ranked(self._entry_words, a, scores, k, self._first_cite, ev)
 
-    def rank_articles(self, a: Analysis, k: int = 5) -> Ranked:
-        scores = self._article_words.scores(a.words, ARTICLE_BUDGET, ARTICLE_MAX_TERMS)
-        return self._ranked(self._article_words, a, scores, k, None)
+    def rank_articles(self, a: Analysis, k: int = 5, everyday: float | None = None,
+                      article_scores: dict[int, float] | None = None) -> Ranked:
+        scores = self.article_scores(a) if article_scores is None else article_scores
+        ev = self.everyday_overlap(a) if everyday is None else everyday
+        return self._ranked(self._article_words, a, scores, k, None, ev)
 
     @staticmethod
     def _ranked(index: Bm25Index, a: Analysis, scores: dict[int, float], k: int,
-                same: Sequence[Cite] | None) -> Ranked:
+                same: Sequence[Cite] | None, everyday: float) -> Ranked:
         best = [(d, s) for s, d in top_k(scores, k)]
         if not best:
-            return Ranked((), (), Features(0.0, 0.0, 0.0, len(set(a.words)), index.known(a.words)))
+            return Ranked((), (), Features(0.0, 0.0, 0.0, len(set(a.words)), index.known(a.words), everyday))
         total_idf = sum(index.term_idf(t) for t in dict.fromkeys(a.words)) or 1.0
         top_doc, top = best[0]
         # The runner-up that matters gives a different answer: two entries citing the same article
@@ -211,7 +264,7 @@ class KnowledgeBase:
         second = rivals[0] if rivals else 0.0
         features = Features(score=top / total_idf, coverage=index.coverage(a.words, top_doc),
                             margin=(top - second) / top if top > 0 else 0.0, n_terms=len(set(a.words)),
-                            known=index.known(a.words))
+                            known=index.known(a.words), everyday=everyday)
         return Ranked(tuple(d for d, _ in best), tuple(s for _, s in best), features)
 
     def match(self, text: str) -> Match:
@@ -221,20 +274,25 @@ class KnowledgeBase:
         if not a.words or not self.legal_signal(a):
             return Match("no_match", "none", None, 0.0, (), (), (), a.keywords, urgent)
         cal = self.calibration
-        ranked = self.rank_entries(a)
+        everyday = self.everyday_overlap(a)
+        arts = self.article_scores(a)
+        ranked = self.rank_entries(a, everyday=everyday, article_scores=arts)
         conf = cal.entry_confidence(ranked.features) if ranked.docs else 0.0
-        if conf >= cal.answer_threshold:
+        laws, law_conf = self.law_tier_confidence(a, everyday, arts)
+        # Both confidences estimate the chance that the tier's first article is right: when the law
+        # articles are the likelier answer (questions about matters no entry covers, which still share
+        # words with some entry), the curated entries give way.
+        if not cal.law_first(conf, law_conf) and conf >= cal.answer_threshold:
             e = self._entries[ranked.docs[0]]
             cites = tuple(Citation(c.law, c.article) for c in e.citations)
             return Match("answered", "entry", e, conf, cites, (), (), a.keywords, urgent)
-        if conf >= cal.ambiguous_threshold:
+        if not cal.law_first(conf, law_conf) and conf >= cal.ambiguous_threshold:
             cands = tuple(Candidate(self._entries[d].id, self._entries[d].question, round(s, 3))
                           for d, s in zip(ranked.docs[:3], ranked.scores[:3], strict=True))
             # The article each candidate rests on, in the candidates' order: the reply names them so
             # the resident sees the legal basis before choosing.
             firsts = dict.fromkeys(Citation(*self._first_cite[d]) for d in ranked.docs[:3])
             return Match("ambiguous", "entry", None, conf, tuple(firsts), (), cands, a.keywords, urgent)
-        laws, law_conf = self.law_tier_confidence(a)
         if laws is not None and law_conf >= cal.law_threshold:
             chosen = self.law_tier_articles(laws)
             cites = tuple(Citation(art.law, art.number) for art in chosen)

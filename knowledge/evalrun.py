@@ -57,7 +57,8 @@ def run_eval(repo_root: Path = REPO_ROOT, *, entries_dir: Path | None = None, la
     knowledge = repo_root / "knowledge"
     # Local regulations included, as bot.knowledge_service.load_corpus does for the running service.
     corpus = LawCorpus.load(laws_dir or knowledge / "data" / "laws", include_local=True)
-    kb = KnowledgeBase.build(load_entries(entries_dir or knowledge / "data" / "entries"), corpus,
+    entries = load_entries(entries_dir or knowledge / "data" / "entries")
+    kb = KnowledgeBase.build(entries, corpus,
                              tokenizer=Tokenizer(cache_dir=cache_dir))
     dev = load_dev(knowledge / "eval" / "resident.jsonl")
     stard_path = stard or default_stard_path(repo_root)
@@ -66,7 +67,7 @@ def run_eval(repo_root: Path = REPO_ROOT, *, entries_dir: Path | None = None, la
         cal = calibrate(kb, dev, stard_items)
         cal.save()
         kb = kb.with_calibration(cal)
-    report = evaluate(kb, dev, stard_items, baselines=baselines)
+    report = evaluate(kb, dev, stard_items, baselines=entries if baselines else None)
     return EvalRun(report, kb, len(dev), sum(split_of(i.q) == "tune" for i in dev), len(stard_items),
                    threshold_table(kb, dev), time.perf_counter() - start)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from knowledge.baselines import BASELINES
 from knowledge.engine import KnowledgeBase, Match
+from knowledge.entries import Entry
 from knowledge.lawnames import normalize_law_name
 
 __all__ = ["DevItem", "EvalReport", "SetScores", "evaluate", "load_dev", "render_markdown", "split_of"]
@@ -125,7 +126,9 @@ def score_stard(name: str, items: Sequence[DevItem], ranker: Callable[[str], Seq
 
 
 def evaluate(kb: KnowledgeBase, resident: Iterable[DevItem], stard: Iterable[DevItem] = (),
-             baselines: bool = True) -> EvalReport:
+             baselines: Sequence[Entry] | None = None) -> EvalReport:
+    """``baselines``: the entries as written, to compare the baselines built from them (None: no
+    baselines)."""
     items = list(resident)
     stard_items = list(stard)
     parts = {"tune": [i for i in items if split_of(i.q) == "tune"],
@@ -139,9 +142,9 @@ def evaluate(kb: KnowledgeBase, resident: Iterable[DevItem], stard: Iterable[Dev
         its = [i for i in stard_items if split_of(i.q) == part]
         if its:
             st.append(score_stard(f"pufa replies · {part}", its, reply_citations(kb)))
-    if baselines:
+    if baselines is not None:
         for name, make in BASELINES.items():
-            base = make(kb)
+            base = make(kb, baselines)
             res += [score_resident(f"{name} · {part}", its, base.match) for part, its in parts.items()]
             if stard_items:
                 st.append(score_stard(name, stard_items, base.rank))

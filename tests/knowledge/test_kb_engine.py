@@ -124,3 +124,32 @@ def test_immutable_and_swappable(kb: KnowledgeBase, fixture_entries: list[Entry]
     rebuilt = KnowledgeBase.build(changed, small_corpus, tokenizer=tokenizer)
     assert kb.match("买到假货怎么办") == before  # the old instance is untouched by the new build
     assert rebuilt.match("买到假货怎么办").citations[0].article == 56
+
+
+def test_everyday_messages_count_against_an_answer(fixture_entries: list[Entry], small_corpus: LawCorpus,
+                                                    tokenizer: Tokenizer) -> None:
+    everyday = ["手机没声音了咋个办", "明天会不会下雨", "老板 来两斤猪肉"]
+    kb = KnowledgeBase.build(fixture_entries, small_corpus, tokenizer=tokenizer, everyday=everyday)
+    chat, legal = tokenizer.analyze("手机没得声音了"), tokenizer.analyze("老板拖着工资不发")
+    assert kb.everyday_overlap(chat) > 0.8 > 0.3 > kb.everyday_overlap(legal)
+    assert kb.rank_entries(chat).features.everyday == kb.everyday_overlap(chat)
+    # Leaving an example out (fitting on the examples themselves) leaves only the others to match.
+    own = tokenizer.analyze("手机没声音了咋个办")
+    assert kb.everyday_overlap(own, skip="手机没声音了咋个办") < kb.everyday_overlap(own) == 1.0
+    # A model that has learnt the feature turns the same ranking down.
+    cal = Calibration(entry_weights=(0.0, 0.0, 0.0, 0.0, 0.0, -8.0), entry_bias=3.0, answer_threshold=0.5,
+                      ambiguous_threshold=0.5, law_threshold=2.0)
+    sure = kb.with_calibration(cal)
+    assert sure.match("老板拖着工资不发").status == "answered"
+    assert sure.match("手机没得声音了 工资").status == "no_match"
+
+
+def test_law_articles_answer_first_when_likelier_right(kb: KnowledgeBase) -> None:
+    zero = (0.0,) * 6
+    law_likelier = Calibration(entry_weights=zero, entry_bias=-1.0, law_weights=zero, law_bias=1.0,
+                               answer_threshold=0.2, ambiguous_threshold=0.1, law_threshold=0.5)
+    m = kb.with_calibration(law_likelier).match("买到假货怎么办？")
+    assert (m.status, m.tier) == ("answered", "law")
+    entry_likelier = replace(law_likelier, entry_bias=2.0)
+    m = kb.with_calibration(entry_likelier).match("买到假货怎么办？")
+    assert (m.status, m.tier) == ("answered", "entry")

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from knowledge.baselines import KeywordRules
 from knowledge.engine import Citation, KnowledgeBase, Match
+from knowledge.entries import Entry
 from knowledge.evaluate import DevItem, load_dev, render_markdown, score_resident, score_stard, split_of
 
 from .conftest import ROOT
@@ -39,8 +40,8 @@ def test_score_stard() -> None:
     assert (s.hit1, s.hit3) == (0.5, 1.0)
 
 
-def test_keyword_baseline(kb: KnowledgeBase) -> None:
-    rules = KeywordRules(kb)
+def test_keyword_baseline(kb: KnowledgeBase, fixture_entries: list[Entry]) -> None:
+    rules = KeywordRules(kb, fixture_entries)
     assert rules.match("我遇到讨薪的事").entry.id == "fixture-wage-arrears"  # type: ignore[union-attr]
     assert rules.match("今天天气好").status == "no_match"
 

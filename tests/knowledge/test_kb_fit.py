@@ -1,0 +1,40 @@
+"""Choosing the thresholds: the constraints hold whatever the reward would prefer."""
+
+from __future__ import annotations
+
+from knowledge.fit import MAX_WRONG, MIN_OOS_REJECTION, Outcomes, choose_thresholds
+
+
+def resident(conf: float, right: bool) -> Outcomes:
+    return Outcomes(True, conf, right, right, 0.0, False)
+
+
+def outside(conf: float, law_conf: float = 0.0) -> Outcomes:
+    return Outcomes(False, conf, False, False, law_conf, False)
+
+
+def test_wrong_answers_are_capped_even_when_answering_more_would_pay() -> None:
+    # 60 sure and right; 40 at 0.55 of which 22 right, 18 wrong: answering them all nets +4 but makes
+    # 18 % of the questions wrong answers.
+    rows = [resident(0.9, True)] * 60 + [resident(0.55, True)] * 22 + [resident(0.55, False)] * 18
+    answer, _, _ = choose_thresholds(rows + [outside(0.0)] * 50)
+    assert answer > 0.55  # the 0.55 band is not answered (at most candidates)
+    assert MAX_WRONG == 0.10
+
+
+def test_out_of_scope_rejection_is_kept() -> None:
+    rows = [resident(0.7, True)] * 50 + [outside(0.7)] * 3 + [outside(0.0)] * 47
+    answer, _, _ = choose_thresholds(rows)
+    # Answering at 0.7 would let 3 of 50 out-of-scope messages through (94 % < 97 %).
+    assert answer > 0.7 and MIN_OOS_REJECTION > 0.94
+
+
+def test_lay_questions_move_only_the_law_threshold() -> None:
+    # Residents: bare articles at law confidence 0.3 would be wrong for ten of them.
+    rows = [resident(0.9, True)] * 40 + [Outcomes(True, 0.1, False, False, 0.3, False)] * 10 + [outside(0.0)] * 40
+    # Lay questions no entry covers: the first article at law confidence 0.2 is right for thirty.
+    lay = [Outcomes(True, 0.1, False, False, 0.2, True)] * 30
+    alone = choose_thresholds(rows)
+    with_lay = choose_thresholds(rows, lay)
+    assert alone[2] > 0.3 and with_lay[2] <= 0.2
+    assert with_lay[:2] == alone[:2]
