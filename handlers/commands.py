@@ -10,6 +10,7 @@ from bot.wechat.replies import TextReply
 from handlers import texts
 from handlers.answers import contacts_for, entry_outcome, paged, topic_list_outcome, topic_menu
 from handlers.format import citation_text, contacts_lines
+from knowledge.courtesy import courtesy_kind
 
 router = Router("commands")
 
@@ -17,17 +18,6 @@ _CONTINUE = {"继续", "继续看", "下一页", "下一段", "接着说", "还�
 _ORIGINAL = {"原文", "法条原文", "看原文", "条文", "法条"}
 _MENU = {"菜单", "帮助", "目录", "分类", "?", "？", "help", "menu"}
 _HUMAN = {"人工", "转人工", "人工服务", "找人工", "客服", "工作人员"}
-_GREETINGS = ("你好", "您好", "在吗", "在不在", "有人吗", "hi", "hello", "喂", "早上好", "上午好", "中午好",
-              "下午好", "晚上好", "早安", "晚安", "再见", "拜拜")
-_THANKS = ("谢谢", "感谢", "多谢", "谢了", "辛苦了", "辛苦", "费心了", "麻烦你了", "麻烦了", "好的", "知道了",
-           "明白了", "晓得了", "懂了", "收到")
-_ADDRESS = ("老师", "师傅", "律师", "领导", "同志", "小助手", "助手", "机器人", "大哥", "大姐", "阿姨", "叔叔",
-            "小姐姐", "美女", "帅哥", "你们", "您", "你", "哈", "啊", "呀", "哦", "噢", "嗯", "哟", "啦", "了",
-            "的", "哈哈", "嘿", "呢", "哇")
-# Longest first, so 你好 is read before 你.
-_COURTESY_PARTS = sorted([*((w, "greeting") for w in _GREETINGS), *((w, "thanks") for w in _THANKS),
-                          *((w, "address") for w in _ADDRESS)], key=lambda p: -len(p[0]))
-_NOT_WORD = re.compile(r"[^\w]|_|\d", re.UNICODE)
 _LEAVE = re.compile(r"^\s*(留言|留个言|我要留言)[\s:：,，]*(?P<body>.*)$", re.S)
 _FULLWIDTH = str.maketrans("１２３４５６７８９", "123456789")
 _PUNCT = re.compile(r"[\s。！!？?，,、~～…\.]+$")
@@ -83,27 +73,8 @@ def is_topic_name(ctx: Context) -> bool | dict[str, Any]:
     return False
 
 
-def _courtesy_kind(text: str) -> str | None:
-    """"thanks" or "greeting" when the message is made only of courtesies, forms of address and
-    particles ("🙏 谢谢老师", "你好呀 小助手", "麻烦你了 律师"), else None. Elderly residents address
-    the account as a person; 老师 or 律师 alone must not be read as a question about teachers."""
-    rest = _NOT_WORD.sub("", text.lower())
-    kinds: set[str] = set()
-    while rest:
-        for part, kind in _COURTESY_PARTS:
-            if rest.startswith(part):
-                rest = rest[len(part):]
-                kinds.add(kind)
-                break
-        else:
-            return None
-    if "thanks" in kinds:
-        return "thanks"
-    return "greeting" if "greeting" in kinds else None
-
-
 def small_talk(ctx: Context) -> bool | dict[str, Any]:
-    kind = _courtesy_kind(_plain(ctx))
+    kind = courtesy_kind(_plain(ctx))
     if kind == "thanks":
         return {"reply": texts.THANKS}
     if kind == "greeting":

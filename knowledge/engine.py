@@ -10,11 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
+
+import numpy as np
 
 from knowledge.calibration import Calibration, Features
+from knowledge.courtesy import strip_courtesy
 from knowledge.entries import Entry
-from knowledge.index import Bm25Builder, Bm25Index, top_k
+from knowledge.index import Bm25Builder, Bm25Index, top_k_vector
 from knowledge.laws import Article, LawCorpus
 from knowledge.memory import release_free_memory
 from knowledge.safety import detect_urgent
@@ -44,6 +47,7 @@ LAW_TIER_RELATIVE = 0.7  # further articles only when close to the best one
 # negatives the confidence model is fitted with (knowledge/fit.py).
 EVERYDAY_FILE = Path(__file__).resolve().parent / "dict" / "oos_examples.txt"
 Cite = tuple[str, int]
+_UNSET: Any = object()  # "compute the article scores here" (None means: no article scores)
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,9 @@ class KnowledgeBase:
         self._first_cite = tuple((e.citations[0].law, e.citations[0].article) for e in self._entries)
         where = {(art.law, art.number): i for i, art in enumerate(articles) if art.sub == 0}
         self._first_article = tuple(where.get(c, -1) for c in self._first_cite)
+        # -1 (not in the corpus) indexes the 0 appended to the article scores in rank_entries.
+        self._first_article_vec = np.array([len(articles) if i < 0 else i for i in self._first_article],
+                                           dtype=np.intp)
         self.tokenizer = tokenizer
         self._entry_words = entry_words
         self._entry_grams = entry_grams
@@ -210,7 +217,7 @@ class KnowledgeBase:
         return sum(idf(t) for t in unique if daily.contains(t, doc)) / total if total else 0.0
 
     def law_tier_confidence(self, a: Analysis, everyday: float | None = None,
-                            article_scores: dict[int, float] | None = None) -> tuple[Ranked | None, float]:
+                            article_scores: Any = _UNSET) -> tuple[Ranked | None, float]:
         """The article ranking and its confidence; (None, 0) when the law tier may not answer."""
         if not self.legal_signal(a):
             return None, 0.0
@@ -223,37 +230,40 @@ class KnowledgeBase:
         return [self._articles[d] for d, s in zip(laws.docs, laws.scores, strict=True)
                 if s >= LAW_TIER_RELATIVE * top][:LAW_TIER_MAX]
 
-    def article_scores(self, a: Analysis) -> dict[int, float]:
-        """BM25 of the law articles for the query (both tiers use it: computed once per message)."""
-        return self._article_words.scores(a.words, ARTICLE_BUDGET, ARTICLE_MAX_TERMS)
+    def article_scores(self, a: Analysis) -> Any:
+        """BM25 of every law article for the query, a vector (None: no query word is in any article).
+        Both tiers use it: computed once per message."""
+        return self._article_words.vector(a.words, ARTICLE_BUDGET, ARTICLE_MAX_TERMS)
 
     def rank_entries(self, a: Analysis, k: int = 5, everyday: float | None = None,
-                     article_scores: dict[int, float] | None = None) -> Ranked:
-        scores = self._entry_words.scores(a.words, ENTRY_BUDGET, ENTRY_MAX_TERMS)
+                     article_scores: Any = _UNSET) -> Ranked:
+        scores = self._entry_words.vector(a.words, ENTRY_BUDGET, ENTRY_MAX_TERMS)
         # Bigrams are the fallback for words the entries do not know (typos, unusual words).
         if a.bigrams and any(w not in self._entry_words for w in a.words):
-            for doc, s in self._entry_grams.scores(a.bigrams, ENTRY_BUDGET // 2).items():
-                scores[doc] = scores.get(doc, 0.0) + BIGRAM_WEIGHT * s
-        if ENTRY_ARTICLE_WEIGHT and scores:
-            arts = self.article_scores(a) if article_scores is None else article_scores
-            first = self._first_article
-            for doc in list(scores):
-                article_score = arts.get(first[doc])
-                if article_score:
-                    scores[doc] += ENTRY_ARTICLE_WEIGHT * article_score
+            grams = self._entry_grams.vector(a.bigrams, ENTRY_BUDGET // 2)
+            if grams is not None:
+                grams *= BIGRAM_WEIGHT
+                scores = grams if scores is None else scores + grams
+        if ENTRY_ARTICLE_WEIGHT and scores is not None:
+            arts = self.article_scores(a) if article_scores is _UNSET else article_scores
+            if arts is not None:
+                # Each entry that scores gets a share of the score of the article it cites first (an
+                # entry whose article is not in the corpus points at the extra 0 at the end).
+                bonus = np.append(arts, 0.0)[self._first_article_vec]
+                scores += ENTRY_ARTICLE_WEIGHT * bonus * (scores > 0)
         ev = self.everyday_overlap(a) if everyday is None else everyday
         return self._ranked(self._entry_words, a, scores, k, self._first_cite, ev)
 
     def rank_articles(self, a: Analysis, k: int = 5, everyday: float | None = None,
-                      article_scores: dict[int, float] | None = None) -> Ranked:
-        scores = self.article_scores(a) if article_scores is None else article_scores
+                      article_scores: Any = _UNSET) -> Ranked:
+        scores = self.article_scores(a) if article_scores is _UNSET else article_scores
         ev = self.everyday_overlap(a) if everyday is None else everyday
         return self._ranked(self._article_words, a, scores, k, None, ev)
 
     @staticmethod
-    def _ranked(index: Bm25Index, a: Analysis, scores: dict[int, float], k: int,
+    def _ranked(index: Bm25Index, a: Analysis, scores: Any, k: int,
                 same: Sequence[Cite] | None, everyday: float) -> Ranked:
-        best = [(d, s) for s, d in top_k(scores, k)]
+        best = [] if scores is None else [(d, s) for s, d in top_k_vector(scores, k)]
         if not best:
             return Ranked((), (), Features(0.0, 0.0, 0.0, len(set(a.words)), index.known(a.words), everyday))
         total_idf = sum(index.term_idf(t) for t in dict.fromkeys(a.words)) or 1.0
@@ -270,7 +280,7 @@ class KnowledgeBase:
     def match(self, text: str) -> Match:
         """Never raises on any string; see the module docstring for the tiers."""
         urgent = detect_urgent(text)
-        a = self.tokenizer.analyze(text)
+        a = self.tokenizer.analyze(strip_courtesy(text))
         if not a.words or not self.legal_signal(a):
             return Match("no_match", "none", None, 0.0, (), (), (), a.keywords, urgent)
         cal = self.calibration

@@ -1,0 +1,27 @@
+"""Courtesies around a question are not part of it; a message of courtesies alone is small talk."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.courtesy import courtesy_kind, strip_courtesy
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    ("🙏🙏 谢谢老师", "thanks"), ("麻烦你了 律师！", "thanks"), ("你好呀 小助手", "greeting"), ("在吗？", "greeting"),
+    ("老师", None), ("老师打学生犯法不", None), ("谢谢 我老公打我", None), ("", None),
+])
+def test_courtesy_kind(text: str, kind: str | None) -> None:
+    assert courtesy_kind(text) == kind
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("谢谢老师，老板欠我工钱不给咋办", "老板欠我工钱不给咋办"),
+    ("你好 请问离婚要带啥子", "请问离婚要带啥子"),
+    ("老公打我咋办？谢谢了", "老公打我咋办"),
+    ("老师打学生犯法不", "老师打学生犯法不"),
+    ("谢谢老师", "谢谢老师"),  # nothing else: left for the small-talk handler
+    ("😂😂", "😂😂"),
+])
+def test_strip_courtesy(text: str, question: str) -> None:
+    assert strip_courtesy(text) == question
