@@ -60,3 +60,11 @@ def test_synonym_targets_are_single_tokens(tokenizer: Tokenizer) -> None:
     # A target that jieba splits differently in law texts would never match them.
     targets = {w for words in tokenizer.synonyms.values() for w in words}
     assert [w for w in sorted(targets) if list(tokenizer._jieba.cut(w, HMM=False)) != [w]] == []
+
+
+def test_each_synonym_is_defined_once() -> None:
+    # A second line for a word silently replaced the first.
+    from knowledge.tokenizer import DICT_DIR
+    keys = [ln.split("\t", 1)[0] for ln in (DICT_DIR / "synonyms.txt").read_text(encoding="utf-8").splitlines()
+            if ln.strip() and not ln.startswith("#")]
+    assert sorted(k for k in set(keys) if keys.count(k) > 1) == []
