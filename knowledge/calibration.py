@@ -47,7 +47,8 @@ class Calibration:
     law_bias: float = -7.0
     answer_threshold: float = 0.6
     ambiguous_threshold: float = 0.35
-    law_threshold: float = 0.5
+    law_threshold: float = 0.5  # the law tier answers when no entry is confident enough
+    law_first_threshold: float = 0.5  # … and before the entries when at least this and likelier right
     notes: dict[str, str] = field(default_factory=dict, compare=False)
 
     def entry_confidence(self, f: Features) -> float:
@@ -55,7 +56,7 @@ class Calibration:
 
     def law_first(self, entry_conf: float, law_conf: float) -> bool:
         """Whether the law tier answers before the entries: it is sure enough and likelier right."""
-        return law_conf >= self.law_threshold and law_conf > entry_conf
+        return law_conf >= self.law_first_threshold and law_conf > entry_conf
 
     def law_confidence(self, f: Features) -> float:
         return _sigmoid(self.law_bias + sum(w * x for w, x in zip(self.law_weights, f.vector(), strict=True)))

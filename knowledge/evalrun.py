@@ -91,21 +91,27 @@ Content: {len(run.kb.entries())} published entries in {len(run.kb.topics())} top
 
 Resident dev set `knowledge/eval/resident.jsonl`: {run.n_dev} questions, split by a hash of the question
 into tune ({run.n_tune}) and held-out ({run.n_dev - run.n_tune}). Calibration and thresholds are fitted on
-the tune part only. STARD: {run.n_stard} questions (`../shared/data/eval/stard_dev.jsonl`, not tuned on).
+the tune part only. STARD: {run.n_stard} questions (`../shared/data/eval/stard_dev.jsonl`), split the same
+way; only the law tier's confidence model and threshold see its tune part, so read its held-out row.
+Out-of-scope negatives for fitting: `knowledge/dict/oos_examples.txt` (none of them is in the dev set).
 
 - **top-1**: answered and the first citation is one of the gold articles (share of in-scope questions);
   *incl. choice* also counts an ambiguous reply whose candidate list holds such an entry; *any citation*
-  counts an answer citing a gold article in any position.
+  counts an answer citing a gold article in any position; *first citation gold (any reply)* is what
+  `pufa ask` shows as `citations[0]`, whatever the status (an ambiguous reply cites its candidates'
+  articles).
 - **wrong answer**: answered with a first citation that is not gold. **OOS rejected**: out-of-scope
   messages (cite = []) that got no_match.
-- STARD hit@k: a gold article among the first k of the article ranking (a confident entry's
-  citations first, then the law-article index).
+- STARD hit@k: *article ranking* is a gold article among the first k of the article ranking (a
+  confident entry's first citation, then the law-article index); *replies* is a gold article among the
+  first k citations of the reply a resident gets (`pufa ask`), none for no_match.
 
 {render_markdown(run.report)}
 ## Confidence thresholds
 
 Calibrated: answer ≥ {cal.answer_threshold:.3f}, ambiguous ≥ {cal.ambiguous_threshold:.3f},
-law tier ≥ {cal.law_threshold:.3f} (`knowledge/dict/calibration.toml`).
+law tier ≥ {cal.law_threshold:.3f} when no entry is confident, and before the entries when
+≥ {cal.law_first_threshold:.3f} and likelier right than the best entry (`knowledge/dict/calibration.toml`).
 Trade-off on the tune split when only the answer threshold moves:
 
 | answer threshold | top-1 | wrong | ambiguous | OOS rejected |

@@ -24,9 +24,10 @@ AMBIGUOUS_BAND = 0.15  # on the tuning split; the target on held-out data is 95 
 MAX_WRONG = 0.10
 REWARD = {"right": 1.0, "wrong": -1.0, "choice_right": 0.5, "choice_wrong": -0.3, "oos_answered": -2.0,
           "oos_choice": -1.0,
-          # The law tier shows articles under "相关法律规定" with a caveat and the referral: a right article
-          # helps less than a written answer, a wrong one misleads less than a confident wrong answer.
-          "law_right": 0.5, "law_near": 0.2, "law_wrong": -0.3}
+          # The law tier shows two articles under "相关法律规定", says they may not fit and gives the same
+          # referral as "I don't know": a right article helps less than a written answer (the second
+          # shown still helps), and an unrelated one costs little more than the referral alone.
+          "law_right": 0.5, "law_near": 0.3, "law_wrong": -0.1}
 _GRID = [i / 40 for i in range(1, 40)]
 
 
@@ -70,16 +71,19 @@ def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> li
     return out
 
 
-def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float) -> tuple[float, float, float]:
-    """(reward, out-of-scope rejection, wrong written answers per in-scope question)."""
+def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float,
+             law_first_at: float | None = None) -> tuple[float, float, float]:
+    """(reward, out-of-scope rejection, wrong written answers per in-scope question), with the law
+    tier first from ``law_first_at`` (default: ``law``) as in KnowledgeBase.match."""
+    first_at = law if law_first_at is None else law_first_at
     total, oos, rejected, wrong = 0.0, 0, 0, 0
     for r in rows:
-        law_first = r.law_conf >= law and r.law_conf > r.entry_conf  # as Calibration.law_first
+        law_first = r.law_conf >= first_at and r.law_conf > r.entry_conf
         if not law_first and r.entry_conf >= answer:
             kind = ("right" if r.entry_right else "wrong") if r.in_scope else "oos_answered"
         elif not law_first and r.entry_conf >= amb:
             kind = ("choice_right" if r.choice_right else "choice_wrong") if r.in_scope else "oos_choice"
-        elif r.law_conf >= law:
+        elif law_first or r.law_conf >= law:
             kind = (("law_right" if r.law_right else "law_near" if r.law_near else "law_wrong")
                     if r.in_scope else "oos_answered")
         else:
@@ -92,13 +96,15 @@ def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float) ->
     return total, rejected / max(1, oos), wrong / max(1, len(rows) - oos)
 
 
-def choose_thresholds(rows: Sequence[Outcomes], law_rows: Sequence[Outcomes] = ()) -> tuple[float, float, float]:
+def choose_thresholds(rows: Sequence[Outcomes],
+                      law_rows: Sequence[Outcomes] = ()) -> tuple[float, float, float, float]:
     """Answer and law thresholds by the reward above; the ambiguous band is a fixed width below the
     answer threshold (one free parameter less to over-fit on a few hundred questions).
 
     The answer threshold is chosen on the residents' questions (``rows``) alone: it decides how often
     a resident gets a written answer. ``law_rows`` (lay questions outside the curated topics) then
-    only move the law tier's threshold, with the same out-of-scope constraint."""
+    only move the law tier's two thresholds (as a fallback, and before the entries), with the same
+    out-of-scope constraint. Returns (answer, ambiguous, law, law first)."""
     best: tuple[float, tuple[float, float, float]] = (float("-inf"), (0.6, 0.45, 0.5))
     for answer in _GRID:
         amb = max(0.0, answer - AMBIGUOUS_BAND)
@@ -106,13 +112,14 @@ def choose_thresholds(rows: Sequence[Outcomes], law_rows: Sequence[Outcomes] = (
             value, rejection, wrong = _utility(rows, answer, amb, law)
             if rejection >= MIN_OOS_REJECTION and wrong <= MAX_WRONG and value > best[0]:
                 best = (value, (answer, amb, law))
-    if law_rows:
-        answer, amb, _ = best[1]
-        every = [*rows, *law_rows]
-        best = max(((value, (answer, amb, law)) for law in _GRID
-                    for value, rejection, _ in [_utility(every, answer, amb, law)]
-                    if rejection >= MIN_OOS_REJECTION), default=best)
-    return best[1]
+    answer, amb, law = best[1]
+    if not law_rows:
+        return answer, amb, law, law
+    every = [*rows, *law_rows]
+    both = max(((value, (fallback, first)) for first in _GRID for fallback in _GRID if fallback <= first
+                for value, rejection, _ in [_utility(every, answer, amb, fallback, first)]
+                if rejection >= MIN_OOS_REJECTION), default=(0.0, (law, law)))
+    return answer, amb, *both[1]
 
 
 def oos_examples() -> list[DevItem]:
@@ -147,8 +154,9 @@ def calibrate(kb: KnowledgeBase, items: Sequence[DevItem], stard: Sequence[DevIt
     lw, lb = fit_logistic(lx, ly)
     cal = replace(kb.calibration, entry_weights=ew, entry_bias=eb, law_weights=lw, law_bias=lb)
     rows = _labels(kb, tune, cal)
-    answer, amb, law = choose_thresholds(rows[:len(resident)], rows[len(resident):])
+    answer, amb, law, law_first = choose_thresholds(rows[:len(resident)], rows[len(resident):])
     return replace(cal, answer_threshold=answer, ambiguous_threshold=amb, law_threshold=law,
+                   law_first_threshold=law_first,
                    notes={"fitted_on": f"{len(resident)} questions: the tune split of knowledge/eval/resident.jsonl"
                                        " and knowledge/dict/oos_examples.txt; law tier and thresholds also"
                                        f" {len(stard_tune)} of the tune split of STARD dev",
