@@ -137,24 +137,23 @@ def cold_start(cache_dir: str) -> float:
     return float(out.stdout.strip().splitlines()[-1])
 
 
-NOTES = """Not at target: p99 at 10k (2.1–2.2 ms on a quiet machine, 2.4–3.8 ms when the machine is shared;
-target 2 ms) and RSS at 100k. `pufa serve` loads the index snapshot written by `pufa kb import`, so the RSS it
-runs with is the last column (540 MB at 100k; target 500 MB); a process that builds keeps more (1096 MB).
-What the serving RSS is made of at 100k: jieba's dictionary and the interpreter (~100 MB), the 100k entries
-with their answers (~220 MB), and the postings (8 bytes each: document, impact).
+NOTES = """Changes of 2026-11-29, measured side by side at 10k entries (same machine, quiet, one process,
+1000 queries; before = the commit before the change): a query now sums its terms' postings in numpy into
+one dense score vector per index and takes the best k by partition, and the article bonus of every
+entry is one vectorised gather (the per-posting Python loop and `heapq.nlargest` over thousands of
+(score, document) pairs were most of a query): match p50 1.10 → 0.51 ms, p99 2.30 → 1.59 ms; the
+evaluation's tables are the same but for one held-out question (a tie). The served index keeps each
+entry without its `similar` phrasings and keywords (they live on as the index's words): RSS serving
+100k entries from the snapshot 540 → 469 MB measured before numpy was imported by the index (numpy
+adds ≈ 15–20 MB); the table above is with both.
 
-Measured side by side in one run (2026-11-28 17:35 UTC, 20k entries, same machine, the commit before
-and after the change, alternating twice): postings in three flat arrays per index instead of three
-arrays per term, idf by term number, and the build's freed heap handed back to the OS (glibc
-malloc_trim) took RSS after build from 616 to 402 MB (index structures 165 → 88 MB) with p50/p99
-unchanged (1.43–1.55 / 3.9–4.4 ms before, 1.48–1.68 / 4.1–4.8 ms after, under load). Rankings are
-identical (the evaluation's tables did not change by one question). Then the sorted document-by-id
-copy of every posting list (a third of the postings, kept only for bisecting membership tests) was
-dropped: membership is asked only for a query's top document and scans the term's slice in C; the
-evaluation is again identical, and the table above is with it.
+What the serving RSS is made of at 100k: jieba's dictionary and the interpreter (~100 MB), the 100k
+entries with their answers, the postings (8 bytes each: document, impact) and numpy. A process that
+builds keeps more (the build's peak; `pufa serve` loads the snapshot written by `pufa kb import`).
 
-Next lever for memory: keep answer texts out of the index process (read from the database when
-answering; the index needs only the analysed words)."""
+Earlier (2026-11-28): postings in three flat arrays per index instead of three arrays per term, idf by
+term number, the build's freed heap handed back to the OS (glibc malloc_trim), no sorted by-id copy
+of the postings: RSS after build at 20k 616 → 402 MB, rankings identical."""
 
 
 def render(rows: list[dict[str, float]], cold: tuple[float, float]) -> str:

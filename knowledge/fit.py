@@ -17,7 +17,8 @@ from knowledge.evaluate import DevItem, split_of
 __all__ = ["MAX_WRONG", "MIN_OOS_REJECTION", "Outcomes", "calibrate", "choose_thresholds"]
 
 MIN_OOS_REJECTION = 0.97
-AMBIGUOUS_BAND = 0.15  # on the tuning split; the target on held-out data is 95 %
+# Widths of the candidate band below the answer threshold tried (a few, not a free grid: less to over-fit).
+AMBIGUOUS_BANDS = (0.1, 0.15, 0.2, 0.25, 0.3)
 # A wrong written answer is worse than "I don't know": at most one in ten in-scope questions of the
 # tuning split may get one (the issue's 90 % top-1 target leaves no more room than that). Within that,
 # a wrong answer costs as much as a right one gains (answer when more likely right than wrong).
@@ -98,16 +99,16 @@ def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float,
 
 def choose_thresholds(rows: Sequence[Outcomes],
                       law_rows: Sequence[Outcomes] = ()) -> tuple[float, float, float, float]:
-    """Answer and law thresholds by the reward above; the ambiguous band is a fixed width below the
-    answer threshold (one free parameter less to over-fit on a few hundred questions).
+    """Answer and law thresholds by the reward above; the ambiguous band is one of a few widths below
+    the answer threshold (less to over-fit on a few hundred questions than a free threshold).
 
     The answer threshold is chosen on the residents' questions (``rows``) alone: it decides how often
     a resident gets a written answer. ``law_rows`` (lay questions outside the curated topics) then
     only move the law tier's two thresholds (as a fallback, and before the entries), with the same
     out-of-scope constraint. Returns (answer, ambiguous, law, law first)."""
     best: tuple[float, tuple[float, float, float]] = (float("-inf"), (0.6, 0.45, 0.5))
-    for answer in _GRID:
-        amb = max(0.0, answer - AMBIGUOUS_BAND)
+    for answer, band in ((a, b) for a in _GRID for b in AMBIGUOUS_BANDS):
+        amb = round(max(0.0, answer - band), 3)
         for law in _GRID:
             value, rejection, wrong = _utility(rows, answer, amb, law)
             if rejection >= MIN_OOS_REJECTION and wrong <= MAX_WRONG and value > best[0]:
