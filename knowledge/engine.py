@@ -230,29 +230,30 @@ class KnowledgeBase:
         return [self._articles[d] for d, s in zip(laws.docs, laws.scores, strict=True)
                 if s >= LAW_TIER_RELATIVE * top][:LAW_TIER_MAX]
 
-    def article_scores(self, a: Analysis) -> Any:
-        """BM25 of every law article for the query, a vector (None: no query word is in any article).
-        Both tiers use it: computed once per message."""
+    def article_scores(self, a: Analysis) -> tuple[Any, Any] | None:
+        """BM25 of every law article for the query, as (scores, documents that score) (None: no query
+        word is in any article). Both tiers use it: computed once per message."""
         return self._article_words.vector(a.words, ARTICLE_BUDGET, ARTICLE_MAX_TERMS)
 
     def rank_entries(self, a: Analysis, k: int = 5, everyday: float | None = None,
                      article_scores: Any = _UNSET) -> Ranked:
-        scores = self._entry_words.vector(a.words, ENTRY_BUDGET, ENTRY_MAX_TERMS)
+        found = self._entry_words.vector(a.words, ENTRY_BUDGET, ENTRY_MAX_TERMS)
         # Bigrams are the fallback for words the entries do not know (typos, unusual words).
         if a.bigrams and any(w not in self._entry_words for w in a.words):
             grams = self._entry_grams.vector(a.bigrams, ENTRY_BUDGET // 2)
             if grams is not None:
-                grams *= BIGRAM_WEIGHT
-                scores = grams if scores is None else scores + grams
-        if ENTRY_ARTICLE_WEIGHT and scores is not None:
+                gram_scores, gram_hit = grams
+                gram_scores *= BIGRAM_WEIGHT
+                found = grams if found is None else (found[0] + gram_scores, np.union1d(found[1], gram_hit))
+        if ENTRY_ARTICLE_WEIGHT and found is not None:
             arts = self.article_scores(a) if article_scores is _UNSET else article_scores
             if arts is not None:
                 # Each entry that scores gets a share of the score of the article it cites first (an
                 # entry whose article is not in the corpus points at the extra 0 at the end).
-                bonus = np.append(arts, 0.0)[self._first_article_vec]
-                scores += ENTRY_ARTICLE_WEIGHT * bonus * (scores > 0)
+                scores, hit = found
+                scores[hit] += ENTRY_ARTICLE_WEIGHT * np.append(arts[0], 0.0)[self._first_article_vec[hit]]
         ev = self.everyday_overlap(a) if everyday is None else everyday
-        return self._ranked(self._entry_words, a, scores, k, self._first_cite, ev)
+        return self._ranked(self._entry_words, a, found, k, self._first_cite, ev)
 
     def rank_articles(self, a: Analysis, k: int = 5, everyday: float | None = None,
                       article_scores: Any = _UNSET) -> Ranked:
@@ -261,9 +262,9 @@ class KnowledgeBase:
         return self._ranked(self._article_words, a, scores, k, None, ev)
 
     @staticmethod
-    def _ranked(index: Bm25Index, a: Analysis, scores: Any, k: int,
+    def _ranked(index: Bm25Index, a: Analysis, scores: tuple[Any, Any] | None, k: int,
                 same: Sequence[Cite] | None, everyday: float) -> Ranked:
-        best = [] if scores is None else [(d, s) for s, d in top_k_vector(scores, k)]
+        best = [] if scores is None else [(d, s) for s, d in top_k_vector(*scores, k)]
         if not best:
             return Ranked((), (), Features(0.0, 0.0, 0.0, len(set(a.words)), index.known(a.words), everyday))
         total_idf = sum(index.term_idf(t) for t in dict.fromkeys(a.words)) or 1.0

@@ -32,9 +32,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Bm25Builder", "Bm25Index", "Hit", "nonzero", "top_k", "top_k_vector"]
+__all__ = ["Bm25Builder", "Bm25Index", "Hit", "top_k", "top_k_vector"]
 
 Doc = Mapping[str, Sequence[str]]
+DENSE_SCAN_MAX = 30_000  # documents; see Bm25Index.vector (measured at 10k and 100k, bench/kb_bench.py)
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,11 @@ class Bm25Index:
         tid = self._terms.get(term)
         return self.default_idf if tid is None else self._idf[tid]
 
-    def vector(self, terms: Iterable[str], budget: int = 8000, max_terms: int = 24) -> Any:
-        """Summed impacts for every document (a float64 numpy vector, 0 where no term occurs), or None
-        when no query term is known. Each distinct query term counts once.
+    def vector(self, terms: Iterable[str], budget: int = 8000, max_terms: int = 24) -> tuple[Any, Any] | None:
+        """(scores, hit): summed impacts for every document (a float64 numpy vector, 0 where no term
+        occurs) and the documents that score (sorted; finding them in the vector costs more than the
+        whole query at 100k documents), or None when no query term is known. Each distinct query term
+        counts once.
 
         Rare terms first, at most ``max_terms`` of them (a long story's commonest words add nothing
         but time); each term reads its share of the remaining budget of postings."""
@@ -98,19 +101,29 @@ class Bm25Index:
         bounds = self._bounds
         all_docs, all_impacts = self._postings()
         acc = np.zeros(self.n_docs, dtype=np.float64)
+        touched = []
         for i, term in enumerate(known):
             tid = ids[term]
             lo = bounds[tid]
             n = min(bounds[tid + 1] - lo, max(1, left // (len(known) - i)))
             left -= n
+            docs = all_docs[lo:lo + n]
             # A document occurs once in a term's postings, so the fancy-indexed add is exact.
-            acc[all_docs[lo:lo + n]] += all_impacts[lo:lo + n]
-        return acc
+            acc[docs] += all_impacts[lo:lo + n]
+            touched.append(docs)
+        # The same documents either way (every impact is positive): scanning a short vector is
+        # cheaper than sorting the touched postings, sorting them is cheaper for a long one.
+        if self.n_docs <= DENSE_SCAN_MAX:
+            return acc, np.flatnonzero(acc)
+        return acc, np.unique(np.concatenate(touched))
 
     def scores(self, terms: Iterable[str], budget: int = 8000, max_terms: int = 24) -> dict[int, float]:
         """:meth:`vector` as {document: score} for the documents that score."""
-        acc = self.vector(terms, budget, max_terms)
-        return {} if acc is None else nonzero(acc)
+        found = self.vector(terms, budget, max_terms)
+        if found is None:
+            return {}
+        acc, hit = found
+        return dict(zip(hit.tolist(), acc[hit].tolist(), strict=True))
 
     def contains(self, term: str, doc: int) -> bool:
         tid = self._terms.get(term)
@@ -139,15 +152,9 @@ def top_k(scores: dict[int, float], k: int) -> list[tuple[float, int]]:
     return heapq.nlargest(k, zip(scores.values(), scores.keys(), strict=True))
 
 
-def nonzero(vector: Any) -> dict[int, float]:
-    hit = np.flatnonzero(vector)
-    return dict(zip(hit.tolist(), vector[hit].tolist(), strict=True))
-
-
-def top_k_vector(vector: Any, k: int) -> list[tuple[float, int]]:
-    """:func:`top_k` of a dense score vector (documents scoring 0 left out), without a Python loop
-    over the documents: partition, then order only the k."""
-    hit = np.flatnonzero(vector)
+def top_k_vector(vector: Any, hit: Any, k: int) -> list[tuple[float, int]]:
+    """:func:`top_k` of a dense score vector over the documents ``hit`` that score, without a Python
+    loop over them: partition, then order only the k."""
     if len(hit) > k:
         hit = hit[np.argpartition(vector[hit], len(hit) - k)[len(hit) - k:]]
     return sorted(zip(vector[hit].tolist(), hit.tolist(), strict=True), reverse=True)
