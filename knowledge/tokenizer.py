@@ -31,6 +31,9 @@ _WORDLIKE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z0-9]{2,}")
 _SPACES = re.compile(r"\s+")
 # Ages, sums and dates ("七十多岁", "三千多块", "2023年") say little about the legal question, yet each is a
 # rare word and would outweigh everything else. Multiples (三倍, 十倍) are kept: they name remedies.
+# Public service numbers are words residents ask about ("12348是干啥的"), not amounts or ages.
+SERVICE_NUMBERS = frozenset({"110", "119", "120", "122", "12315", "12333", "12338", "12339", "12345", "12348",
+                             "12355", "12356", "12358", "12366", "12368", "12388", "96110"})
 _NUMERIC = re.compile(
     r"^(?:[零〇一二两三四五六七八九十百千万亿0-9.]*[零〇二两三四五六七八九十百千万亿0-9][零〇一二两三四五六七八九十百千万亿0-9.]*"
     r"[多几余来]?(?:岁|块|元|年|天|个|月|号|次|斤|亩|人|万|千|百|分|米|点|多|来)*"
@@ -115,7 +118,7 @@ class Tokenizer:
         return _SPACES.sub(" ", text).strip()
 
     def _expand(self, token: str) -> tuple[str, ...]:
-        if _NUMERIC.match(token):
+        if _NUMERIC.match(token) and token not in SERVICE_NUMBERS:
             return ()
         mapped = self.synonyms.get(token, (token,))
         # Interned: an index over 100k entries holds millions of references to a few thousand words.

@@ -68,3 +68,9 @@ def test_each_synonym_is_defined_once() -> None:
     keys = [ln.split("\t", 1)[0] for ln in (DICT_DIR / "synonyms.txt").read_text(encoding="utf-8").splitlines()
             if ln.strip() and not ln.startswith("#")]
     assert sorted(k for k in set(keys) if keys.count(k) > 1) == []
+
+
+def test_service_numbers_are_words_amounts_are_not(tokenizer: Tokenizer) -> None:
+    assert "12348" in tokenizer.analyze("12348是干啥的").words
+    assert "96110" in tokenizer.analyze("96110打来的电话是真的不").words
+    assert not any(ch.isdigit() for w in tokenizer.analyze("借了他3000块 七十多岁了").words for ch in w)
