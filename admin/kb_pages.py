@@ -203,7 +203,7 @@ async def hit_test(request: web.Request) -> web.StreamResponse:
         outcome = await ask(_DISPATCHER, request.config_dict[SERVICES], question)
         result = outcome_json(outcome)
         kb = request.config_dict[HOLDER].current.kb
-        analysis = kb.tokenizer.analyze(question)
+        analysis = kb.analyze(question)
         if analysis.words:
             ranked = kb.rank_entries(analysis, k=8)
             entries = kb.entries()

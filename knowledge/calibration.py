@@ -71,6 +71,8 @@ class Calibration:
         for key in ("entry_weights", "law_weights"):
             # A fit from before a feature was added leaves that feature out (weight 0) until re-fitted.
             raw[key] = (tuple(raw[key]) + (0.0,) * n)[:n]
+        # …and answers with the law tier before the entries only when fitted for it.
+        raw.setdefault("law_first_threshold", 1.01)
         return cls(**raw)
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:

@@ -21,18 +21,23 @@ _ADDRESS = ("老师", "师傅", "律师", "领导", "同志", "小助手", "助�
 # Longest first, so 你好 is read before 你.
 _COURTESY_PARTS = sorted([*((w, "greeting") for w in _GREETINGS), *((w, "thanks") for w in _THANKS),
                           *((w, "address") for w in _ADDRESS)], key=lambda p: -len(p[0]))
-_NOT_WORD = re.compile(r"[^\w]|_|\d", re.UNICODE)
-_SEGMENTS = re.compile(r"[\s,，。.!！?？;；:：~～、…]+")
+# Punctuation, emoji and spaces; digits are content ("你好 12348" is a question about the hotline).
+_NOISE = re.compile(r"[^\w]|_", re.UNICODE)
+# Runs between punctuation or spaces; an ASCII dot is not a separator ("3.5万").
+_SEPARATORS = " \t\n,，。!！?？;；:：~～、…"
+_SEGMENT = re.compile(f"[^{re.escape(_SEPARATORS)}]+")
+
 
 def courtesy_kind(text: str) -> str | None:
     """"thanks" or "greeting" when the text is made only of courtesies, forms of address and particles
     ("🙏 谢谢老师", "你好呀 小助手", "麻烦你了 律师"), else None."""
-    rest = _NOT_WORD.sub("", text.lower())
+    rest = _NOISE.sub("", text.lower())
     kinds: set[str] = set()
-    while rest:
+    i = 0
+    while i < len(rest):
         for part, kind in _COURTESY_PARTS:
-            if rest.startswith(part):
-                rest = rest[len(part):]
+            if rest.startswith(part, i):
+                i += len(part)
                 kinds.add(kind)
                 break
         else:
@@ -43,7 +48,16 @@ def courtesy_kind(text: str) -> str | None:
 
 
 def strip_courtesy(text: str) -> str:
-    """The text without its segments (between punctuation or spaces) that are only courtesies; the
-    text itself when nothing else is left."""
-    kept = [seg for seg in _SEGMENTS.split(text) if seg and _NOT_WORD.sub("", seg) and courtesy_kind(seg) is None]
-    return " ".join(kept) if kept else text
+    """The text without its segments (between punctuation or spaces) that are only courtesies, the
+    rest left as it was; the text itself when nothing else is left."""
+    drop = [m.span() for m in _SEGMENT.finditer(text)
+            if _NOISE.sub("", m.group()) and courtesy_kind(m.group()) is not None]
+    if not drop:
+        return text
+    kept, pos = [], 0
+    for start, end in drop:
+        kept.append(text[pos:start])
+        pos = end
+    kept.append(text[pos:])
+    rest = "".join(kept).strip(_SEPARATORS)
+    return rest if _NOISE.sub("", rest) else text

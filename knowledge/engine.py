@@ -6,7 +6,7 @@ swapped in while the old one keeps answering.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import MappingProxyType
@@ -87,14 +87,15 @@ class Ranked:
 
 def read_everyday(path: Path = EVERYDAY_FILE) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
-    return [ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")]
+    return list(dict.fromkeys(ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")))
 
 
 class KnowledgeBase:
     def __init__(self, entries: Sequence[Entry], articles: Sequence[Article], tokenizer: Tokenizer,
                  entry_words: Bm25Index, entry_grams: Bm25Index, article_words: Bm25Index,
                  calibration: Calibration, signal_words: frozenset[str] = frozenset(),
-                 everyday: Bm25Index | None = None, everyday_texts: Sequence[str] = ()) -> None:
+                 everyday: Bm25Index | None = None,
+                 everyday_groups: Mapping[frozenset[str], tuple[int, ...]] | None = None) -> None:
         # What answering needs of an entry: its phrasings and keywords live on in the index only (at
         # 100k entries they were a sixth of the serving process's memory; bench/kb_bench.py).
         self._entries = tuple(replace(e, similar=(), keywords=()) if e.similar or e.keywords else e
@@ -114,8 +115,8 @@ class KnowledgeBase:
         self.calibration = calibration
         self._signal = signal_words
         self._everyday = everyday
-        self._everyday_texts = tuple(everyday_texts)
-        self._everyday_ids = MappingProxyType({t: i for i, t in enumerate(self._everyday_texts)})
+        # Everyday messages by their set of words, for leaving a message (and its near-copies) out.
+        self._everyday_groups = MappingProxyType(dict(everyday_groups or {}))
         topics: dict[str, tuple[str, list[Entry]]] = {}
         for e in self._entries:
             topics.setdefault(e.topic_key, (e.topic, []))[1].append(e)
@@ -160,19 +161,22 @@ class KnowledgeBase:
             laws.add({"text": analyze(a.text).words, "chapter": analyze(f"{a.law} {a.chapter}").words,
                       "lay": lay.get((a.law, a.number), []) if a.sub == 0 else []})
         daily = Bm25Builder({"text": 1.0})
-        for text in everyday:
-            daily.add({"text": analyze(text).words})
+        groups: dict[frozenset[str], list[int]] = {}
+        for i, text in enumerate(everyday):
+            said = analyze(text).words
+            daily.add({"text": said})
+            groups.setdefault(frozenset(said), []).append(i)
         cache.save()
         signal = tk.legal_words | {w for e in published for k in e.keywords for w in analyze(k).words}
         return cls(published, articles, tk, words.finish(), grams.finish(), laws.finish(),
                    calibration or Calibration.load(), frozenset(signal),
-                   daily.finish() if everyday else None, everyday)
+                   daily.finish() if everyday else None, {k: tuple(v) for k, v in groups.items()})
 
     def with_calibration(self, calibration: Calibration) -> KnowledgeBase:
         """The same indexes with another confidence model (a new object: this one is not changed)."""
         return KnowledgeBase(self._entries, self._articles, self.tokenizer, self._entry_words,
                              self._entry_grams, self._article_words, calibration, self._signal,
-                             self._everyday, self._everyday_texts)
+                             self._everyday, self._everyday_groups)
 
     # -- read-only API -------------------------------------------------------------------------
 
@@ -190,6 +194,10 @@ class KnowledgeBase:
     def articles(self) -> tuple[Article, ...]:
         return self._articles
 
+    def analyze(self, text: str) -> Analysis:
+        """A resident's message as matching sees it: courtesies around the question dropped."""
+        return self.tokenizer.analyze(strip_courtesy(text))
+
     def legal_signal(self, a: Analysis) -> bool:
         """Whether the message has at least one word of the legal vocabulary, of the synonym targets or
         of the entries' keywords. Greetings, weather, farming and shopping questions have none: without
@@ -197,17 +205,18 @@ class KnowledgeBase:
         signal = self._signal
         return not signal or any(w in signal for w in a.words)
 
-    def everyday_overlap(self, a: Analysis, skip: str | None = None) -> float:
+    def everyday_overlap(self, a: Analysis, leave_out: bool = False) -> float:
         """Share of the message's weight (by the entries' idf) found in the closest everyday message
         (weather, farming, phones, shopping, small talk): "手机内存满了咋个清理" shares 手机 with an
-        entry's keywords but all of itself with "手机没声音了". ``skip``: leave that everyday message
-        out (fitting on the examples themselves, knowledge/fit.py)."""
+        entry's keywords but all of itself with "手机没声音了". ``leave_out``: ignore everyday messages
+        with exactly the message's words (fitting on the examples themselves, knowledge/fit.py)."""
         daily = self._everyday
         if daily is None or not a.words:
             return 0.0
         scores = daily.scores(a.words, 2000)
-        if skip is not None:
-            scores.pop(self._everyday_ids.get(skip, -1), None)
+        if leave_out:
+            for doc in self._everyday_groups.get(frozenset(a.words), ()):
+                scores.pop(doc, None)
         if not scores:
             return 0.0
         doc = max(scores, key=scores.__getitem__)
@@ -281,7 +290,7 @@ class KnowledgeBase:
     def match(self, text: str) -> Match:
         """Never raises on any string; see the module docstring for the tiers."""
         urgent = detect_urgent(text)
-        a = self.tokenizer.analyze(strip_courtesy(text))
+        a = self.analyze(text)
         if not a.words or not self.legal_signal(a):
             return Match("no_match", "none", None, 0.0, (), (), (), a.keywords, urgent)
         cal = self.calibration
@@ -313,7 +322,7 @@ class KnowledgeBase:
 
     def search_articles(self, text: str, k: int = 3) -> list[Article]:
         """The best articles for a text, whatever their confidence (the law tier's ranking)."""
-        ranked = self.rank_articles(self.tokenizer.analyze(text), k)
+        ranked = self.rank_articles(self.analyze(text), k)
         return [self._articles[d] for d in ranked.docs]
 
     def rank_citations(self, text: str, k: int = 3) -> list[Cite]:
@@ -321,7 +330,7 @@ class KnowledgeBase:
         ranking. Only an entry confident enough to be answered, and only its first citation (the one
         that governs the question): its further citations and a merely ambiguous entry's citations
         pushed better articles out of the first three (measured on STARD, docs/evaluation.md)."""
-        a = self.tokenizer.analyze(text)
+        a = self.analyze(text)
         out: list[Cite] = []
         if a.words:
             ranked = self.rank_entries(a)

@@ -19,9 +19,10 @@ __all__ = ["MAX_WRONG", "MIN_OOS_REJECTION", "Outcomes", "calibrate", "choose_th
 MIN_OOS_REJECTION = 0.97
 # Widths of the candidate band below the answer threshold tried (a few, not a free grid: less to over-fit).
 AMBIGUOUS_BANDS = (0.1, 0.15, 0.2, 0.25, 0.3)
-# A wrong written answer is worse than "I don't know": at most one in ten in-scope questions of the
-# tuning split may get one (the issue's 90 % top-1 target leaves no more room than that). Within that,
-# a wrong answer costs as much as a right one gains (answer when more likely right than wrong).
+# A wrong answer is worse than "I don't know": at most one in ten in-scope questions of the tuning
+# split may get a reply (an entry or the law tier) whose first article is wrong (the issue's 90 %
+# top-1 target leaves no more room than that). Within that, a wrong answer costs as much as a right
+# one gains (answer when more likely right than wrong).
 MAX_WRONG = 0.10
 REWARD = {"right": 1.0, "wrong": -1.0, "choice_right": 0.5, "choice_wrong": -0.3, "oos_answered": -2.0,
           "oos_choice": -1.0,
@@ -49,12 +50,13 @@ def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> li
     out = []
     judged = kb.with_calibration(cal)
     for item in items:
-        a = kb.tokenizer.analyze(item.q)
+        a = kb.analyze(item.q)
         if not kb.legal_signal(a):  # never reaches the confidence model (KnowledgeBase.match)
             out.append(Outcomes(item.in_scope, 0.0, False, False, 0.0, False, False))
             continue
-        # An everyday example is left out of the everyday index while it is judged (leave one out).
-        everyday = kb.everyday_overlap(a, skip=item.q)
+        # An everyday example (and any with the same words) is left out of the everyday index while it
+        # is judged (leave one out).
+        everyday = kb.everyday_overlap(a, leave_out=True)
         er = kb.rank_entries(a, everyday=everyday)
         firsts = [kb.entries()[d].citations[0] for d in er.docs[:3]]
         cites = [(c.law, c.article) for c in firsts]
@@ -90,7 +92,7 @@ def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float,
         else:
             kind = "none" if r.in_scope else "rejected"
         total += REWARD.get(kind, 0.0)
-        wrong += kind == "wrong"
+        wrong += kind in ("wrong", "law_wrong", "law_near")  # the first article is not right
         if not r.in_scope:
             oos += 1
             rejected += kind == "rejected"
@@ -107,19 +109,26 @@ def choose_thresholds(rows: Sequence[Outcomes],
     only move the law tier's two thresholds (as a fallback, and before the entries), with the same
     out-of-scope constraint. Returns (answer, ambiguous, law, law first)."""
     best: tuple[float, tuple[float, float, float]] = (float("-inf"), (0.6, 0.45, 0.5))
+    if not rows:
+        raise ValueError("no questions to choose thresholds on")
     for answer, band in ((a, b) for a in _GRID for b in AMBIGUOUS_BANDS):
         amb = round(max(0.0, answer - band), 3)
         for law in _GRID:
             value, rejection, wrong = _utility(rows, answer, amb, law)
             if rejection >= MIN_OOS_REJECTION and wrong <= MAX_WRONG and value > best[0]:
                 best = (value, (answer, amb, law))
+    if best[0] == float("-inf"):
+        raise ValueError(f"no thresholds reach {MIN_OOS_REJECTION:.0%} out-of-scope rejection with at most "
+                         f"{MAX_WRONG:.0%} wrong answers on the tuning split: add content or negatives")
     answer, amb, law = best[1]
     if not law_rows:
         return answer, amb, law, law
     every = [*rows, *law_rows]
+    # The wrong-answer cap is the residents' (rows): lay questions only add their reward.
     both = max(((value, (fallback, first)) for first in _GRID for fallback in _GRID if fallback <= first
                 for value, rejection, _ in [_utility(every, answer, amb, fallback, first)]
-                if rejection >= MIN_OOS_REJECTION), default=(0.0, (law, law)))
+                if rejection >= MIN_OOS_REJECTION and _utility(rows, answer, amb, fallback, first)[2] <= MAX_WRONG),
+               default=(0.0, (law, law)))
     return answer, amb, *both[1]
 
 
@@ -138,8 +147,8 @@ def calibrate(kb: KnowledgeBase, items: Sequence[DevItem], stard: Sequence[DevIt
     tune = resident + stard_tune
     feats = []
     for item in tune:
-        a = kb.tokenizer.analyze(item.q)
-        everyday = kb.everyday_overlap(a, skip=item.q)
+        a = kb.analyze(item.q)
+        everyday = kb.everyday_overlap(a, leave_out=True)
         feats.append((item, kb.rank_entries(a, everyday=everyday), kb.rank_articles(a, everyday=everyday)))
     ex, ey, lx, ly = [], [], [], []
     for n, (item, er, lr) in enumerate(feats):
@@ -171,12 +180,15 @@ def threshold_table(kb: KnowledgeBase, items: Sequence[DevItem],
     tune = [i for i in items if split_of(i.q) == "tune"] + oos_examples()
     rows = _labels(kb, tune, kb.calibration)
     inside = [r for r in rows if r.in_scope] or rows
+    cal = kb.calibration
     out: list[tuple[float, ...]] = []
     for t in thresholds:
-        amb = min(t, kb.calibration.ambiguous_threshold)
-        right = sum(r.entry_conf >= t and r.entry_right for r in inside) / len(inside)
-        wrong = sum(r.entry_conf >= t and not r.entry_right for r in inside) / len(inside)
+        amb = min(t, cal.ambiguous_threshold)
+        # Entry answers only: where the law tier answers first, the entry is not shown.
+        shown = [r for r in inside if r.entry_conf >= t and not cal.law_first(r.entry_conf, r.law_conf)]
+        right = sum(r.entry_right for r in shown) / len(inside)
+        wrong = sum(not r.entry_right for r in shown) / len(inside)
         rest = sum(amb <= r.entry_conf < t for r in rows) / len(rows)
-        _, rejection, _ = _utility(rows, t, amb, kb.calibration.law_threshold)
+        _, rejection, _ = _utility(rows, t, amb, cal.law_threshold, cal.law_first_threshold)
         out.append((t, right, wrong, rest, rejection))
     return out

@@ -17,7 +17,7 @@ Speed and memory:
 - the builder streams documents: only a sample is buffered to estimate the average field lengths;
 - a query adds up its terms' slices in numpy (one vectorised add per term into a dense score vector):
   the per-posting Python loop was most of a query's time (bench/kb_bench.py). The sums are the same
-  float64 additions in the same order, so rankings do not change.
+  float64 additions in the same order; only ties across the k-th place may resolve differently.
 """
 
 from __future__ import annotations
@@ -154,7 +154,10 @@ def top_k(scores: dict[int, float], k: int) -> list[tuple[float, int]]:
 
 def top_k_vector(vector: Any, hit: Any, k: int) -> list[tuple[float, int]]:
     """:func:`top_k` of a dense score vector over the documents ``hit`` that score, without a Python
-    loop over them: partition, then order only the k."""
+    loop over them: partition, then order only the k. A tie across the k-th place may keep another of
+    the tied documents than :func:`top_k` would (none of the evaluation's replies changed)."""
+    if k <= 0:
+        return []
     if len(hit) > k:
         hit = hit[np.argpartition(vector[hit], len(hit) - k)[len(hit) - k:]]
     return sorted(zip(vector[hit].tolist(), hit.tolist(), strict=True), reverse=True)

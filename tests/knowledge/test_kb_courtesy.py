@@ -19,9 +19,20 @@ def test_courtesy_kind(text: str, kind: str | None) -> None:
     ("谢谢老师，老板欠我工钱不给咋办", "老板欠我工钱不给咋办"),
     ("你好 请问离婚要带啥子", "请问离婚要带啥子"),
     ("老公打我咋办？谢谢了", "老公打我咋办"),
+    ("谢谢！彩礼 3.5万 要退吗？", "彩礼 3.5万 要退吗"),
     ("老师打学生犯法不", "老师打学生犯法不"),
     ("谢谢老师", "谢谢老师"),  # nothing else: left for the small-talk handler
     ("😂😂", "😂😂"),
 ])
 def test_strip_courtesy(text: str, question: str) -> None:
     assert strip_courtesy(text) == question
+
+
+@pytest.mark.parametrize(("text", "question"), [
+    ("12348 是干啥的", "12348 是干啥的"),
+    ("彩礼 3.5万 要退吗", "彩礼 3.5万 要退吗"),
+    ("你好 12348", "12348"),
+])
+def test_numbers_are_content(text: str, question: str) -> None:
+    assert strip_courtesy(text) == question
+    assert courtesy_kind(text) is None

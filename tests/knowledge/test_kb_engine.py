@@ -135,7 +135,7 @@ def test_everyday_messages_count_against_an_answer(fixture_entries: list[Entry],
     assert kb.rank_entries(chat).features.everyday == kb.everyday_overlap(chat)
     # Leaving an example out (fitting on the examples themselves) leaves only the others to match.
     own = tokenizer.analyze("手机没声音了咋个办")
-    assert kb.everyday_overlap(own, skip="手机没声音了咋个办") < kb.everyday_overlap(own) == 1.0
+    assert kb.everyday_overlap(own, leave_out=True) < kb.everyday_overlap(own) == 1.0
     # A model that has learnt the feature turns the same ranking down.
     cal = Calibration(entry_weights=(0.0, 0.0, 0.0, 0.0, 0.0, -8.0), entry_bias=3.0, answer_threshold=0.5,
                       ambiguous_threshold=0.5, law_threshold=2.0)

@@ -30,11 +30,20 @@ def test_out_of_scope_rejection_is_kept() -> None:
 
 
 def test_lay_questions_move_only_the_law_threshold() -> None:
-    # Residents: bare articles at law confidence 0.3 would be wrong for ten of them.
-    rows = [resident(0.9, True)] * 40 + [Outcomes(True, 0.1, False, False, 0.3, False)] * 10 + [outside(0.0)] * 40
+    # Residents: bare articles at law confidence 0.3 would be wrong for five of them.
+    rows = [resident(0.9, True)] * 40 + [Outcomes(True, 0.1, False, False, 0.3, False)] * 5 + [outside(0.0)] * 40
     # Lay questions no entry covers: the first article at law confidence 0.2 is right for thirty.
     lay = [Outcomes(True, 0.1, False, False, 0.2, True)] * 30
     alone = choose_thresholds(rows)
     with_lay = choose_thresholds(rows, lay)
     assert alone[2] > 0.3 and with_lay[2] <= 0.2
     assert with_lay[:2] == alone[:2]
+
+
+def test_impossible_constraints_are_an_error_not_a_silent_default() -> None:
+    import pytest
+
+    # Out-of-scope messages every threshold would answer: 97 % rejection cannot be had.
+    rows = [resident(0.9, True)] * 50 + [outside(1.0)] * 10 + [outside(0.0)] * 10
+    with pytest.raises(ValueError, match="out-of-scope rejection"):
+        choose_thresholds(rows)
