@@ -57,45 +57,45 @@ end
 
 NOTES = """Targets (issue 2): p99 < 50 ms at 64 connections in one process, b/a ≥ 0.15 on SQLite, cold start
 < 2 s. Read the ratios, not the absolute numbers: on this 2-core machine wrk itself takes one core, other
-work shares the machine, and the reference figure for (a) on an idle machine was ≈ 25k req/s.
+work shares the machine (during this round other engineers' benchmarks often took a whole core), and the
+reference figure for (a) on an idle machine was ≈ 25k req/s.
 
-Before this round (same script, 2026-11-28): SQLite 849 / 958 req/s at 16 / 64 connections (b/a
-0.11 / 0.12), p99 85 / 176 ms; PostgreSQL 390 / 498 req/s; cold start 8.26 s SQLite, 3.66 s PostgreSQL.
+This round (2026-11-29). Profiled with py-spy and per-thread CPU from /proc, 64 connections, SQLite, every
+match computed. What it showed: the server was not CPU-bound but latency-bound. The loop's thread was
+busy only ~60–75 % of the time and the server process as a whole used about one core: the loop and the
+SQLite writer thread take turns at the GIL. Each request waits for two group commits (claim, complete),
+and the batches were ~6 ms apart (median 4.4 ms from queueing to result, of which 0.7 ms SQL). Changes:
+- Knowledge matches run in a helper process forked from the server once the index is loaded
+  (bot/matchworker.py, `[knowledge] match_process`, default on; ~37 % of the loop's samples before).
+  The child shares the index's pages, gets all texts of one loop turn in one frame and answers with
+  references to the server's own entries and articles; if it dies or stalls, matching returns to the
+  loop. It is a helper, not a second server: one process still serves HTTP and the database.
+- SQLite group writes run back to back on the writer thread (no loop round trip between batches), and
+  WAL checkpoints run as PASSIVE checkpoints on their own connection and thread (`wal_autocheckpoint=0`
+  on the writer's connections only) instead of inside a commit; WAL, synchronous=NORMAL, BEGIN
+  IMMEDIATE, busy timeout and foreign keys are unchanged.
+- Measured side by side (same script, alternating, 64 connections, a = 17.2k req/s): before
+  1,357–1,686 req/s (b/a 0.08–0.10, p99 74–102 ms); after the first two changes 1,830–1,957 req/s (b/a
+  0.11, p99 66–68 ms); the same code with the match back on the loop 1,325–1,631 (so the gain is the
+  helper process; the writer change alone measured neutral). Setting Python's switch interval to
+  0.5 ms gave +8 % in one try, 0.1 ms −16 %: not adopted.
 
-What py-spy showed under load (64 connections, SQLite) and what was done about it:
-- The knowledge match was the largest share of the event loop's CPU (~40 %). Matches are now remembered
-  per knowledge view (bounded LRU on the exact text, `[knowledge] match_memory`; a reload starts a new
-  memory). This benchmark cycles through six questions, so with the memory on every match after the
-  first six is remembered, which flatters it: the main (b) rows run with `match_memory = 0` (every
-  match computed, ~0.15–0.3 ms on the loop), and one row shows the default with repeats remembered.
-- In the SQLite writer thread SQLAlchemy's per-execution machinery cost more than SQLite and, unlike
-  SQLite's own work, held the GIL against the loop. The journal's hot statements are compiled once and
-  run on the transaction's DBAPI cursor with the column types' own processors (bot/db/prepared.py);
-  same transaction, same BEGIN IMMEDIATE, same stored values. The openid HMAC is remembered per sender.
-- The p99 was mostly the cyclic garbage collector rescanning the index's millions of objects in full
-  collections: gc.freeze() after the knowledge base loads took p99 at 64 connections from ~200 ms to
-  ~55 ms in the profiling runs.
-- Cold start: the index build (≈1.6 s even with the analysis cache warm) is replaced by loading a
-  snapshot of the built index (knowledge/snapshot.py, ≈0.3 s; keyed by the entries, the law files and
-  every file of the knowledge package; written by `pufa kb import` from the entries as stored);
-  `pufa` imports only the sub-command it runs (reports pulled matplotlib, docx and openpyxl into serve,
-  ≈1 s); the admin's dummy argon2 hash is made after start, sandbox.chat only when mounted.
-- The 8.26 s SQLite cold start of the previous run was not reproduced: before these changes a fresh
-  SQLite start measured 3.5–3.9 s here. 8 s matches a start without the analysis cache (≈7 s of
-  tokenising the articles) or a machine busy with other work; which one it was is not known.
+Where the targets stand (table above, one run after these changes): cold start met. With every match
+computed, SQLite reached 2,238 req/s at 64 connections (b/a 0.13, was 0.09), p99 58 ms (was 64): both
+targets still missed. With repeated texts remembered (the default) 2,713 req/s, b/a 0.15, p99 48 ms: met
+in that row only. PostgreSQL 786 req/s at 64 (was 500). New and not yet explained: the first cell after
+each start (16 connections) has a p99 of 0.45–0.69 s in every (b) row, while p50 improved; runs with a
+2 s warm-up before measuring did not show it, so it looks like a start-up transient of the freshly
+forked helper (copy-on-write faults or its first frames) — to be investigated before relying on it.
+What is left is the GIL shared by the loop (aiohttp's request handling and writes, XML, dispatch,
+rendering — each a few percent) and the writer thread's Python per statement; the next levers are
+fewer GIL hand-offs per batch (statements of one kind executed together), cheaper per-request code in
+the dispatcher (each command filter re-normalises the text), and no timers per request (body read and
+reply budget). PostgreSQL got the helper process only; its group writes still go back to the loop
+between batches.
 
-Where the targets stand (table above, 2026-11-28 18:00 UTC): cold start met on both databases (1.5 s).
-With every match computed, SQLite reaches ~1,400 req/s at 64 connections, p99 64 ms (target 50: missed),
-b/a 0.09; with repeated texts remembered (the default) ~1,900 req/s, p99 49 ms, b/a 0.12. An earlier
-run of the remembered case gave 2,100 req/s and p99 45 ms, one on a busier machine 54 ms: the p99 sits
-at the target. b/a ≥ 0.15 is missed: (b) more than doubled in absolute
-terms, but (a) ran almost twice as fast as in the previous run on a quieter machine, and (b) is CPU-bound in one Python process — HTTP, XML, signature, dispatch, rendering and the writer
-thread's share of the GIL — while wrk holds the other core. Occasional commits take 15–25 ms (WAL
-checkpoints, which fsync with synchronous=NORMAL) while every request of that batch waits: moving
-checkpoints to their own thread is the next lever; durability settings were not touched.
-PostgreSQL got only the shared changes (match memory, gc.freeze, cheaper openid hash): 498 → 639 req/s
-at 64 connections, b/a 0.04. Its statements run through asyncpg on the same event loop (the DBAPI fast
-path is SQLite-only) and the server processes compete for the same two cores; not worked on further.
+Earlier rounds (2026-11-28): match memory, statements compiled once on SQLite, gc.freeze() after the
+knowledge base loads (p99 ~200 → ~55 ms), the index snapshot and lazy imports for the cold start.
 
 Cold start counts from process start to the first correct answer, after `pufa kb import` (part of
 `make run`), which fills the analysis cache and writes the index snapshot."""

@@ -97,6 +97,7 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     # of the latency under load; frozen, they are skipped. (Objects of a later reload are not
     # frozen; the few frozen ones it frees are freed by reference counting all the same.)
     gc.freeze()
+    holder.start_worker()
     yield
     holder.close()
 

@@ -129,6 +129,8 @@ class KnowledgeSettings:
     cache_dir: str = "data/cache"
     # Distinct message texts whose match is remembered per knowledge view (0: none).
     match_memory: int = 4096
+    # Compute matches in a helper process forked from the server (bot/matchworker.py).
+    match_process: bool = True
 
 
 @dataclass(frozen=True)

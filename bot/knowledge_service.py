@@ -8,9 +8,9 @@ reload, so answering never waits for a rebuild and never sees half an index.
 from __future__ import annotations
 
 import asyncio
-import functools
+import gc
 import logging
-from collections.abc import Callable
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.models import KbEntry
+from bot.matchworker import MatchWorker
 from knowledge import snapshot
 from knowledge.engine import KnowledgeBase, Match
 from knowledge.entries import Entry, entry_from_dict, load_entries
@@ -108,17 +109,41 @@ class KnowledgeHolder:
         self.sessions = sessions
         self._view: KnowledgeView | None = None
         self._corpus: LawCorpus | None = None
-        self._match: Callable[[str], Match] | None = None
+        self._memory: OrderedDict[str, Match] | None = None
+        self._worker: MatchWorker | None = None
+        self._workers_on = False
 
     def _install(self, view: KnowledgeView) -> None:
         # One assignment each, no await between them: a request sees the old pair or the new one.
+        old_worker = self._worker
         self._view = view
         # Residents ask the same things in the same words (greetings, menu words, forwarded
         # questions); a match is a pure function of the text and the immutable view, so a remembered
         # one is exact, and a reload starts a new memory ([knowledge] match_memory distinct texts).
-        size = self.settings.knowledge.match_memory
-        self._match = functools.lru_cache(maxsize=size)(view.match) if size > 0 else view.match
+        self._memory = OrderedDict() if self.settings.knowledge.match_memory > 0 else None
+        self._worker = self._new_worker(view) if self._workers_on else None
         self._corpus = view.corpus
+        if old_worker is not None:
+            old_worker.retire()
+
+    def _new_worker(self, view: KnowledgeView) -> MatchWorker | None:
+        if not self.settings.knowledge.match_process:
+            return None
+        # Frozen first: the collector would otherwise write to the index's pages in either process
+        # and each would get its own copy of them.
+        gc.freeze()
+        try:
+            return MatchWorker(view)
+        except OSError as exc:
+            log.warning("no match worker (%s): matching in the server's loop", exc)
+            return None
+
+    def start_worker(self) -> None:
+        """From now on matches run in a helper process ([knowledge] match_process), this view's and
+        every reloaded one's; called once the long-lived heap is frozen."""
+        self._workers_on = True
+        if self._view is not None and self._worker is None:
+            self._worker = self._new_worker(self._view)
 
     @property
     def current(self) -> KnowledgeView:
@@ -145,13 +170,29 @@ class KnowledgeHolder:
         return view
 
     async def match(self, text: str) -> Match:
-        # Matching takes ~0.2 ms (docs/benchmarks.md) for the ≤500 characters handlers pass in: on the
-        # loop it costs less than the hand-off to a thread and back, which under load also fought
-        # the database thread for the GIL. Index builds, which take seconds, stay off the loop.
-        # Under load the match was the largest item of the loop's CPU (py-spy): repeats are remembered.
-        if self._match is None:
+        # Matching takes ~0.2 ms (docs/benchmarks.md) for the ≤500 characters handlers pass in. Under
+        # load it was the largest item of the loop's CPU (py-spy), and a thread would hold the same
+        # GIL: so it runs in a helper process when there is one (bot.matchworker), else on the loop,
+        # which costs less than a hand-off to a thread. Index builds stay off the loop. Repeated
+        # texts are remembered.
+        view, memory, worker = self._view, self._memory, self._worker
+        if view is None:
             raise RuntimeError("knowledge base not loaded yet")
-        return self._match(text)
+        if memory is not None:
+            found = memory.get(text)
+            if found is not None:
+                memory.move_to_end(text)
+                return found
+        result = await worker.match(text) if worker is not None else view.match(text)
+        if memory is not None:  # this view's memory, even if a reload came meanwhile
+            memory[text] = result
+            if len(memory) > self.settings.knowledge.match_memory:
+                memory.popitem(last=False)
+        return result
 
     def close(self) -> None:
-        """Nothing to release: builds run in the loop's default executor."""
+        """Stop the match worker; builds run in the loop's default executor."""
+        self._workers_on = False
+        worker, self._worker = self._worker, None
+        if worker is not None:
+            worker.close()

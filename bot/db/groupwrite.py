@@ -2,8 +2,15 @@
 
 Each webhook request writes twice (claim, then complete). One transaction per write makes SQLite
 writers wait on each other's lock and makes PostgreSQL pay a commit per write. Here writes are
-queued and one task runs whatever is pending in a single transaction: under light load a batch
-holds one write (no added latency), under heavy load dozens.
+queued and whatever is pending runs in a single transaction: under light load a batch holds one
+write (no added latency), under heavy load dozens.
+
+On SQLite the batches run back to back in the runner's writer thread: one job takes what is
+queued, commits, hands the results to the loop and takes what queued meanwhile. Going back to the
+loop between batches (as PostgreSQL's path does) left the writer idle for a loop round trip per
+batch, and under load that gap, not SQLite, set the pace of every request (measured: batches
+~6 ms apart, the loop's thread half idle). A job yields the thread after a few batches so other
+writes queued on it are not starved.
 
 Operations are plain synchronous functions of a ``Connection`` (see bot.db.runner). They must not
 fail for ordinary reasons (they use ON CONFLICT clauses); if a batch fails all the same, its
@@ -14,6 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
+from collections import deque
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -25,28 +34,91 @@ log = logging.getLogger("pufa.db.groupwrite")
 
 T = TypeVar("T")
 Operation = Callable[[Connection], Any]
+Pending = tuple[Operation, "asyncio.Future[Any]"]
 MAX_BATCH = 128
+# Batches one writer-thread job runs before it lets other queued writes have the thread.
+BATCHES_PER_JOB = 16
 
 
 class GroupWriter:
     def __init__(self, runner: DbRunner, max_batch: int = MAX_BATCH) -> None:
         self.runner = runner
         self.max_batch = max_batch
-        self._pending: list[tuple[Operation, asyncio.Future[Any]]] = []
+        self._pending: deque[Pending] = deque()
         self._task: asyncio.Task[None] | None = None
+        # SQLite: guards _pending and _job_queued between the loop and the writer thread.
+        self._lock = threading.Lock()
+        self._job_queued = False
         self.batches = 0
         self.writes = 0
 
     async def write(self, op: Callable[[Connection], T]) -> T:
-        fut: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._pending.append((op, fut))
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._drain())
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[T] = loop.create_future()
+        if self.runner.threaded:
+            with self._lock:
+                self._pending.append((op, fut))
+                start = not self._job_queued
+                self._job_queued = True
+            if start:
+                try:
+                    self.runner.submit_write(lambda: self._thread_job(loop))
+                except RuntimeError:
+                    with self._lock:
+                        self._job_queued = False
+                    raise
+        else:
+            self._pending.append((op, fut))
+            if self._task is None or self._task.done():
+                self._task = asyncio.create_task(self._drain())
         return await fut
+
+    def _take(self) -> list[Pending]:
+        pending, n = self._pending, min(len(self._pending), self.max_batch)
+        return [pending.popleft() for _ in range(n)]
+
+    # -- SQLite: on the writer thread ---------------------------------------------------------
+
+    def _thread_job(self, loop: asyncio.AbstractEventLoop) -> None:
+        batches = 0
+        while True:
+            with self._lock:
+                batch = self._take()
+                if not batch:
+                    self._job_queued = False
+                    return
+            outcomes = self._run_batch_here(batch)
+            loop.call_soon_threadsafe(_settle, batch, outcomes)
+            batches += 1
+            if batches >= BATCHES_PER_JOB:
+                # Still busy: the next job queues behind whatever else waits for the writer thread.
+                try:
+                    self.runner.submit_write(lambda: self._thread_job(loop))
+                    return
+                except RuntimeError:  # the runner is closing: finish here
+                    batches = 0
+
+    def _run_batch_here(self, batch: list[Pending]) -> list[tuple[bool, Any]]:
+        self.batches += 1
+        self.writes += len(batch)
+        ops = [op for op, _ in batch]
+        try:
+            return [(True, r) for r in self.runner.write_now(lambda conn: [op(conn) for op in ops])]
+        except Exception:
+            log.warning("group write of %d failed; retrying one by one", len(batch), exc_info=True)
+        outcomes: list[tuple[bool, Any]] = []
+        for op in ops:
+            try:
+                outcomes.append((True, self.runner.write_now(op)))
+            except Exception as exc:
+                outcomes.append((False, exc))
+        return outcomes
+
+    # -- PostgreSQL: from a task on the loop --------------------------------------------------
 
     async def _drain(self) -> None:
         while self._pending:
-            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+            batch = self._take()
             self.batches += 1
             self.writes += len(batch)
             ops = [op for op, _ in batch]
@@ -58,16 +130,22 @@ class GroupWriter:
                 results = await self.runner.write(run_all)
             except Exception:
                 log.warning("group write of %d failed; retrying one by one", len(batch), exc_info=True)
-                for op, fut in batch:
+                outcomes: list[tuple[bool, Any]] = []
+                for op in ops:
                     try:
-                        result = await self.runner.write(op)
+                        outcomes.append((True, await self.runner.write(op)))
                     except Exception as exc:
-                        if not fut.done():
-                            fut.set_exception(exc)
-                    else:
-                        if not fut.done():
-                            fut.set_result(result)
+                        outcomes.append((False, exc))
+                _settle(batch, outcomes)
                 continue
-            for (_, fut), result in zip(batch, results, strict=True):
-                if not fut.done():
-                    fut.set_result(result)
+            _settle(batch, [(True, r) for r in results])
+
+
+def _settle(batch: list[Pending], outcomes: list[tuple[bool, Any]]) -> None:
+    for (_, fut), (ok, value) in zip(batch, outcomes, strict=True):
+        if fut.done():
+            continue
+        if ok:
+            fut.set_result(value)
+        else:
+            fut.set_exception(value)

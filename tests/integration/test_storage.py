@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 
@@ -52,3 +53,22 @@ async def test_retention_purges_texts_and_keeps_counts(
     outcomes = sorted(o for *_, o in rows)
     assert outcomes[0] in {"answered", "ambiguous"} and outcomes[1] == "command"
     assert staff == [(PURGED, "")]
+
+
+async def test_group_writes_on_sqlite_leave_checkpoints_to_their_own_thread(engine: AsyncEngine) -> None:
+    runner = DbRunner(engine)
+    if not runner.threaded:  # PostgreSQL: no WAL of ours to manage
+        runner.close()
+        return
+    journal = Journal(runner, account="ckpt", salt="s")
+    try:
+        autocheckpoint = await runner.write(lambda c: c.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar())
+        assert autocheckpoint == 0
+        # Many concurrent writes share batches and all land (the writer thread runs them back to back).
+        await asyncio.gather(*(journal.writer.write(lambda c: c.exec_driver_sql("SELECT 1").scalar())
+                               for _ in range(200)))
+        assert journal.writer.writes >= 200
+        checkpointer = runner._checkpointer
+        assert checkpointer is not None and checkpointer.commits > 0
+    finally:
+        runner.close()

@@ -1,0 +1,287 @@
+"""Knowledge matches in a helper process forked from the server, so they do not hold its GIL.
+
+The match is pure Python (jieba, BM25) and was the largest share of the event loop's CPU under
+load (py-spy, 64 connections, every match computed); a thread would not help, since it needs the
+GIL the loop needs. A child forked after the view is built shares the index's pages (the heap is
+frozen, so neither collector dirties them) and answers over a socket pair.
+
+Protocol: length-prefixed pickle frames. The server sends ``[(request id, text), …]`` — every
+text asked for in one turn of the loop, so a busy server pays one round trip for many matches —
+and the child answers ``[(request id, ok, match or error name), …]`` in the same order. Entries
+and articles of the view are sent as references (entry id; law, number, sub) and resolved to the
+server's own objects, so an answer carries the very objects an in-process match would.
+
+The child does nothing else: it closes every other descriptor (the listening socket, the
+database files), ignores the signals meant for the server, never runs the server's clean-up
+(``os._exit``) and exits when the server's end of the socket closes, also when the server dies.
+If the child fails, its pending texts and every later one are matched in the server's loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import io
+import itertools
+import logging
+import os
+import pickle
+import signal
+import socket
+import struct
+import time
+from typing import Any, Protocol
+
+from knowledge.engine import Match
+from knowledge.entries import Entry
+from knowledge.laws import Article
+
+log = logging.getLogger("pufa.knowledge.worker")
+
+_HEADER = struct.Struct("!I")
+# Past this the child is treated as stuck and the waiting texts are matched in the loop.
+STALL_SECONDS = 5.0
+
+
+class View(Protocol):
+    """What the child needs of a knowledge view (bot.knowledge_service.KnowledgeView)."""
+
+    corpus: Any
+
+    def match(self, text: str) -> Match: ...
+
+    def entry(self, entry_id: str) -> Entry | None: ...
+
+
+class _RefPickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, view: View) -> None:
+        super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.view = view
+
+    def persistent_id(self, obj: Any) -> Any:
+        kind, shared = type(obj), obj
+        if kind is Entry and self.view.entry(obj.id) is shared:
+            return ("e", obj.id)
+        if kind is Article and self.view.corpus.get(obj.law, obj.number, obj.sub) is shared:
+            return ("a", obj.law, obj.number, obj.sub)
+        return None  # anything else (or an object not of this view) travels by value
+
+
+class _RefUnpickler(pickle.Unpickler):
+    def __init__(self, data: bytes, view: View) -> None:
+        super().__init__(io.BytesIO(data))
+        self.view = view
+
+    def persistent_load(self, pid: Any) -> Any:
+        found = self.view.entry(pid[1]) if pid[0] == "e" else self.view.corpus.get(pid[1], pid[2], pid[3])
+        if found is None:
+            raise pickle.UnpicklingError(f"no such shared object: {pid!r}")
+        return found
+
+
+def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
+    chunks: list[bytes] = []
+    while size:
+        chunk = sock.recv(min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def _child(sock: socket.socket, view: View) -> None:
+    """The child's whole life: answer frames until the server's end closes."""
+    while True:
+        header = _recv_exact(sock, _HEADER.size)
+        if header is None:
+            return
+        payload = _recv_exact(sock, _HEADER.unpack(header)[0])
+        if payload is None:
+            return
+        answers: list[tuple[int, bool, Any]] = []
+        for request_id, text in pickle.loads(payload):
+            try:
+                answers.append((request_id, True, view.match(text)))
+            except Exception as exc:  # the server decides; the child keeps serving
+                answers.append((request_id, False, type(exc).__name__))
+        buf = io.BytesIO()
+        buf.write(b"\0" * _HEADER.size)
+        _RefPickler(buf, view).dump(answers)
+        frame = buf.getbuffer()
+        _HEADER.pack_into(frame, 0, len(frame) - _HEADER.size)
+        sock.sendall(frame)
+        del frame
+
+
+def _become_child(sock: socket.socket, view: View) -> None:
+    code = 0
+    try:
+        # The inherited wakeup fd is the server loop's self-pipe: a signal here must not wake it.
+        signal.set_wakeup_fd(-1)
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(sig, signal.SIG_IGN)  # the server stops us by closing the socket
+        keep = sock.fileno()
+        os.closerange(3, keep)
+        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+        # Objects made since the server's freeze (a reload's index) would otherwise be scanned
+        # and their shared pages copied.
+        gc.freeze()
+        _child(sock, view)
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+class MatchWorker:
+    """One child process answering matches for one immutable view."""
+
+    def __init__(self, view: View) -> None:
+        self.view = view
+        parent, child = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - runs in the child, which never returns
+            parent.close()
+            _become_child(child, view)
+        child.close()
+        self.pid = pid
+        self._sock = parent
+        self._ids = itertools.count()
+        self._outbox: list[tuple[int, str]] = []
+        self._waiting: dict[int, tuple[str, asyncio.Future[Match]]] = {}
+        self._writer: asyncio.StreamWriter | None = None
+        self._reader_task: asyncio.Task[None] | None = None
+        self._connected: asyncio.Future[None] | None = None
+        self._flush_handle: asyncio.Handle | None = None
+        self._sent_at: float | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._retiring = False
+        self.failed = False
+
+    async def match(self, text: str) -> Match:
+        if self.failed:
+            return self.view.match(text)
+        loop = asyncio.get_running_loop()
+        if self._writer is None:
+            if self._connected is None:  # one connection, however many ask at once
+                self._connected = asyncio.ensure_future(self._connect())
+            await self._connected
+            if self.failed or self._writer is None:
+                return self.view.match(text)
+        request_id = next(self._ids)
+        fut: asyncio.Future[Match] = loop.create_future()
+        self._waiting[request_id] = (text, fut)
+        self._outbox.append((request_id, text))
+        if self._flush_handle is None:
+            # Every text asked for in this turn of the loop goes in one frame.
+            self._flush_handle = loop.call_soon(self._flush)
+        return await fut
+
+    async def _connect(self) -> None:
+        reader, self._writer = await asyncio.open_unix_connection(sock=self._sock)
+        self._reader_task = asyncio.create_task(self._read(reader))
+
+    def _flush(self) -> None:
+        self._flush_handle = None
+        if not self._outbox or self.failed or self._writer is None:
+            return
+        payload = pickle.dumps(self._outbox, protocol=pickle.HIGHEST_PROTOCOL)
+        self._outbox = []
+        self._writer.write(_HEADER.pack(len(payload)) + payload)
+        if self._sent_at is None:
+            self._sent_at = time.monotonic()
+            self._arm_watchdog()
+
+    def _arm_watchdog(self) -> None:
+        if self._watchdog is None:
+            self._watchdog = asyncio.get_running_loop().call_later(STALL_SECONDS, self._check_stall)
+
+    def _check_stall(self) -> None:
+        self._watchdog = None
+        if self._sent_at is None:
+            return
+        if time.monotonic() - self._sent_at >= STALL_SECONDS:
+            self._fail("no answer in time")
+        else:
+            self._arm_watchdog()
+
+    async def _read(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                header = await reader.readexactly(_HEADER.size)
+                data = await reader.readexactly(_HEADER.unpack(header)[0])
+                answers = _RefUnpickler(data, self.view).load()
+                # Answers come in order: what is still waiting was sent later, or not yet.
+                self._sent_at = time.monotonic() if self._waiting.keys() - {a[0] for a in answers} else None
+                for request_id, ok, value in answers:
+                    text, fut = self._waiting.pop(request_id, (None, None))
+                    if fut is None or fut.done() or text is None:
+                        continue
+                    if ok:
+                        fut.set_result(value)
+                    else:
+                        self._answer_here(text, fut)
+                if self._retiring and not self._waiting:
+                    self.close()
+                    return
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            self._fail(type(exc).__name__)
+
+    def _answer_here(self, text: str, fut: asyncio.Future[Match]) -> None:
+        """The child could not answer: match in the loop, so an error reaches the handler as before."""
+        try:
+            fut.set_result(self.view.match(text))
+        except Exception as exc:
+            fut.set_exception(exc)
+
+    def _fail(self, reason: str) -> None:
+        if self.failed:
+            return
+        self.failed = True
+        log.warning("match worker %d failed (%s); matching in the server's loop from now on", self.pid, reason)
+        pending, self._waiting, self._outbox = self._waiting, {}, []
+        for text, fut in pending.values():
+            if not fut.done():
+                self._answer_here(text, fut)
+        self.close()
+
+    def retire(self) -> None:
+        """A newer view took over: finish what was asked, then stop."""
+        self._retiring = True
+        if not self._waiting:
+            self.close()
+
+    def close(self) -> None:
+        """Stop the child (it exits when its socket closes) and reap it."""
+        for handle in (self._flush_handle, self._watchdog):
+            if handle is not None:
+                handle.cancel()
+        self._flush_handle = self._watchdog = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        else:
+            self._sock.close()
+        if self._reader_task is not None and self._reader_task is not asyncio.current_task():
+            self._reader_task.cancel()
+        self._reap()
+
+    def _reap(self) -> None:
+        if self.pid <= 0:
+            return
+        pid, self.pid = self.pid, -self.pid
+        deadline = time.monotonic() + 1.0
+        while True:
+            with contextlib.suppress(ChildProcessError):
+                done, _ = os.waitpid(pid, os.WNOHANG)
+                if done == 0 and time.monotonic() < deadline:
+                    time.sleep(0.002)
+                    continue
+                if done == 0:
+                    os.kill(pid, signal.SIGKILL)
+                    os.waitpid(pid, 0)
+            return

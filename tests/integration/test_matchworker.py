@@ -1,0 +1,62 @@
+"""The match helper process: the same answers as the loop, the server's own objects, and a fall
+back to the loop when the child fails or a newer view takes over."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from typing import Any
+
+from bot.config import load_settings, replace
+from bot.knowledge_service import KnowledgeHolder
+from bot.matchworker import MatchWorker
+
+TEXTS = ["老板欠我工钱不给咋办", "离婚了娃儿归哪个", "邻居家狗咬了我咋办", "你好", "", "？？？" * 50]
+
+
+async def test_worker_answers_like_the_loop_with_the_views_own_objects(knowledge_view: Any) -> None:
+    worker = MatchWorker(knowledge_view)
+    try:
+        answers = await asyncio.gather(*(worker.match(t) for t in TEXTS * 5))
+        for text, got in zip(TEXTS * 5, answers, strict=True):
+            local = knowledge_view.match(text)
+            assert got == local
+            assert got.entry is local.entry  # resolved to the server's object, not a copy
+            for a, b in zip(got.articles, local.articles, strict=True):
+                assert a is b
+        assert not worker.failed
+    finally:
+        worker.close()
+    assert worker.pid < 0  # reaped
+
+
+async def test_a_dead_worker_falls_back_to_the_loop(knowledge_view: Any) -> None:
+    worker = MatchWorker(knowledge_view)
+    try:
+        first = await worker.match(TEXTS[0])
+        os.kill(worker.pid, signal.SIGKILL)
+        again = await asyncio.gather(*(worker.match(t) for t in TEXTS))
+        assert again[0] == first
+        assert [m.status for m in again] == [knowledge_view.match(t).status for t in TEXTS]
+        assert worker.failed
+    finally:
+        worker.close()
+
+
+async def test_holder_uses_a_worker_per_view_and_retires_the_old_one(knowledge_view: Any) -> None:
+    base = load_settings(None, env={})
+    settings = replace(base, knowledge=replace(base.knowledge, match_process=True, match_memory=0))
+    holder = KnowledgeHolder(settings, None)
+    holder.use(knowledge_view)
+    holder.start_worker()
+    old = holder._worker
+    assert old is not None
+    try:
+        assert (await holder.match(TEXTS[1])) == knowledge_view.match(TEXTS[1])
+        holder.use(knowledge_view)  # a reload installs a view (here the same one) with a new worker
+        assert holder._worker is not old and holder._worker is not None
+        assert old.pid < 0  # nothing was waiting: the old child stopped at once
+        assert (await holder.match(TEXTS[2])) == knowledge_view.match(TEXTS[2])
+    finally:
+        holder.close()
