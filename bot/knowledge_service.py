@@ -60,6 +60,11 @@ class KnowledgeView:
     def entry(self, entry_id: str) -> Entry | None:
         return self.kb.entry(entry_id)
 
+    def warm_up(self) -> None:
+        """Match every entry's question once (what the match helper does before it serves)."""
+        for e in self.kb.entries():
+            self.kb.match(e.question)
+
     def article(self, law: str, number: int) -> Article | None:
         return self.corpus.get(law, number)
 

@@ -18,6 +18,7 @@ TEXTS = ["老板欠我工钱不给咋办", "离婚了娃儿归哪个", "邻居�
 async def test_worker_answers_like_the_loop_with_the_views_own_objects(knowledge_view: Any) -> None:
     worker = MatchWorker(knowledge_view)
     try:
+        assert await worker.ready()  # warmed up: from now on the child answers
         answers = await asyncio.gather(*(worker.match(t) for t in TEXTS * 5))
         for text, got in zip(TEXTS * 5, answers, strict=True):
             local = knowledge_view.match(text)
@@ -25,15 +26,28 @@ async def test_worker_answers_like_the_loop_with_the_views_own_objects(knowledge
             assert got.entry is local.entry  # resolved to the server's object, not a copy
             for a, b in zip(got.articles, local.articles, strict=True):
                 assert a is b
-        assert not worker.failed
+        assert not worker.failed and worker.answered == len(TEXTS) * 5  # all by the child
     finally:
         worker.close()
     assert worker.pid < 0  # reaped
 
 
+async def test_the_loop_answers_until_the_child_has_warmed_up(knowledge_view: Any) -> None:
+    worker = MatchWorker(knowledge_view)
+    try:
+        first = await worker.match(TEXTS[0])  # the child is still matching every entry's question
+        assert first == knowledge_view.match(TEXTS[0]) and worker.answered == 0
+        assert await worker.ready()
+        await worker.match(TEXTS[1])
+        assert worker.answered == 1
+    finally:
+        worker.close()
+
+
 async def test_a_dead_worker_falls_back_to_the_loop(knowledge_view: Any) -> None:
     worker = MatchWorker(knowledge_view)
     try:
+        assert await worker.ready()
         first = await worker.match(TEXTS[0])
         os.kill(worker.pid, signal.SIGKILL)
         again = await asyncio.gather(*(worker.match(t) for t in TEXTS))
