@@ -7,7 +7,6 @@ read through ``request.config_dict``.
 
 from __future__ import annotations
 
-import asyncio
 import secrets
 from datetime import datetime
 from pathlib import Path
@@ -168,9 +167,3 @@ def mount(app: web.Application) -> None:
         admin.add_routes(module.routes)
     admin.router.add_static("/static", HERE / "static", name="static")
     app.add_subapp("/admin", admin)
-    app.on_startup.append(_prepare_logins)
-
-
-async def _prepare_logins(_app: web.Application) -> None:
-    # Not awaited: the start does not wait for the slow dummy hash, the first login finds it made.
-    asyncio.get_running_loop().run_in_executor(None, accounts.dummy_hash)
