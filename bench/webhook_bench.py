@@ -171,8 +171,10 @@ def run_wrk(wrk: str, port: int, connections: int, duration: int, run: int) -> d
     return {"rps": rps, "p50": pct("50"), "p99": pct("99"), "non2xx": float(errors.group(1)) if errors else 0}
 
 
-def start_pufa(port: int, db_url: str, workdir: Path, match_memory: int) -> tuple[subprocess.Popen[bytes], float]:
-    env = {**os.environ, "PUFA_DATABASE_URL": db_url, "PUFA_PORT": str(port), "PUFA_WECHAT_TOKEN": TOKEN,
+def start_pufa(port: int, db_url: str, workdir: Path, match_memory: int,
+               match_process: bool = True) -> tuple[subprocess.Popen[bytes], float]:
+    env = {**os.environ, "PUFA_KNOWLEDGE_MATCH_PROCESS": "true" if match_process else "false",
+           "PUFA_DATABASE_URL": db_url, "PUFA_PORT": str(port), "PUFA_WECHAT_TOKEN": TOKEN,
            "PUFA_WECHAT_APPID": APPID, "PUFA_DEMO_MODE": "off", "PUFA_LOGGING_LEVEL": "WARNING",
            "PUFA_KNOWLEDGE_CACHE_DIR": str(workdir / "cache"), "PUFA_PRIVACY_OPENID_SALT": "bench",
            "PUFA_KNOWLEDGE_MATCH_MEMORY": str(match_memory)}
@@ -226,15 +228,17 @@ def main() -> None:
         # six would be remembered, which real traffic does not do. So the main rows compute every
         # match ([knowledge] match_memory = 0); one row shows the default with repeats remembered.
         sqlite = f"sqlite+aiosqlite:///{work / 'bench.db'}"
-        targets = [("b: pufa serve, SQLite", sqlite, 0)]
+        targets = [("b: pufa serve, SQLite", sqlite, 0, True)]
         if args.postgres:
-            targets.append(("b: pufa serve, PostgreSQL", args.postgres, 0))
-        targets.append(("b: pufa serve, SQLite, repeated texts remembered", sqlite, 4096))
-        for run, (name, url, memory) in enumerate(targets, 3):
+            targets.append(("b: pufa serve, PostgreSQL", args.postgres, 0, True))
+        targets.append(("b: pufa serve, SQLite, repeated texts remembered", sqlite, 4096, True))
+        # The same with matches in the server's own process ([knowledge] match_process = false).
+        targets.append(("b: pufa serve, SQLite, no match helper process", sqlite, 0, False))
+        for run, (name, url, memory, helper) in enumerate(targets, 3):
             if url.startswith("postgresql"):
                 reset_postgres(url)
             port = free_port()
-            proc, cold[name] = start_pufa(port, url, work, memory)
+            proc, cold[name] = start_pufa(port, url, work, memory, helper)
             try:
                 results[name] = {c: run_wrk(wrk, port, c, args.duration, run * 10 + i)
                                  for i, c in enumerate((16, 64))}

@@ -8,6 +8,8 @@ memory: a job whose effect must happen exactly once (the monthly report's notice
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -52,14 +54,16 @@ async def monthly_report(sessions: async_sessionmaker[AsyncSession], settings: S
     headline figures. Returns True when it produced the report now, False when there was nothing to
     do (not the 1st–3rd, or already done). The files are rewritten if a crash came between them and
     the record; the notice and the record are one transaction, so it is queued exactly once."""
-    from reports.monthly import run_monthly
-
     if today.day > MONTHLY_CATCH_UP_DAYS:
         return False
     key = previous_month(today).key
     if await job_done(sessions, MONTHLY_JOB, key):
         return False
-    result = await run_monthly(sessions, settings, today=today)
+    # Only now, and in a thread: the report stack (matplotlib, docx, openpyxl) takes ~0.5 s to import,
+    # which, imported by this job on the loop at every start, stalled the first requests (the p99 of
+    # the first seconds after a start was 0.4-0.5 s, bench/webhook_bench.py).
+    monthly = await asyncio.to_thread(importlib.import_module, "reports.monthly")
+    result = await monthly.run_monthly(sessions, settings, today=today)
     try:
         async with sessions() as s, s.begin():
             now = now or utcnow()
