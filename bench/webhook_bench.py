@@ -80,13 +80,20 @@ and the batches were ~6 ms apart (median 4.4 ms from queueing to result, of whic
   helper process; the writer change alone measured neutral). Setting Python's switch interval to
   0.5 ms gave +8 % in one try, 0.1 ms −16 %: not adopted.
 
-Where the targets stand (table above, one run after these changes): cold start met. With every match
-computed, SQLite reached 2,238 req/s at 64 connections (b/a 0.13, was 0.09), p99 58 ms (was 64): both
-targets still missed. With repeated texts remembered (the default) 2,713 req/s, b/a 0.15, p99 48 ms: met
-in that row only. PostgreSQL 786 req/s at 64 (was 500). New and not yet explained: the first cell after
-each start (16 connections) has a p99 of 0.45–0.69 s in every (b) row, while p50 improved; runs with a
-2 s warm-up before measuring did not show it, so it looks like a start-up transient of the freshly
-forked helper (copy-on-write faults or its first frames) — to be investigated before relying on it.
+Start-up stall found and fixed: every (b) row's first cell after a start had a p99 of 0.4-0.7 s. py-spy
+showed the scheduler's monthly-report job importing the report stack (matplotlib, docx, openpyxl;
+≈0.5 s with no bytecode cache, PYTHONDONTWRITEBYTECODE=1 on this machine) on the loop at every start,
+before checking whether there was a report to make; it now checks first and imports in a thread. (The
+admin's dummy argon2 hash, made at start in a thread, is now a stored constant too.) The match helper
+also warms up (every entry's question) before it serves, the loop answering until then.
+
+Where the targets stand (table above, 2026-11-29, after all of this round's changes, with this round's
+knowledge base: 471 entries, the law tier and an everyday-message feature computed for every message):
+cold start met (1.2-1.3 s). SQLite with every match computed, match helper on (the default): 2,380 req/s
+at 64 connections, p99 44 ms (target < 50 ms: met), b/a 0.14 (target 0.15: missed by a hair); with
+repeated texts remembered (the default memory) b/a 0.16 and p99 32 ms. The same server with matches in its
+own process ([knowledge] match_process = false, the last rows): b/a 0.07, p99 71 ms — the p99 target with
+one process is met only with the helper process beside the server. PostgreSQL 834 req/s at 64 (b/a 0.05).
 What is left is the GIL shared by the loop (aiohttp's request handling and writes, XML, dispatch,
 rendering — each a few percent) and the writer thread's Python per statement; the next levers are
 fewer GIL hand-offs per batch (statements of one kind executed together), cheaper per-request code in
