@@ -142,7 +142,11 @@ NOTES = """Changes of 2026-11-29, measured side by side at 10k entries (same mac
 one dense score vector per index and takes the best k by partition, and the article bonus of every
 entry is one vectorised gather (the per-posting Python loop and `heapq.nlargest` over thousands of
 (score, document) pairs were most of a query): match p50 1.10 → 0.51 ms, p99 2.30 → 1.59 ms; the
-evaluation's tables are the same but for one held-out question (a tie). The served index keeps each
+evaluation's tables are the same but for one held-out question (a tie). Long questions (stories of
+100+ characters, the p99) then spent their time in membership tests (`in` on an array slice compares as
+Python ints, for every word of the question; now numpy for long slices), in merging the bigram hits
+(`np.union1d` sorts; a scan is cheaper below 30k documents) and in the courtesy check (now skips text
+that no courtesy starts with): 10k p99 1.8-2.1 → 1.56 ms the same afternoon, tables unchanged. The served index keeps each
 entry without its `similar` phrasings and keywords (they live on as the index's words): RSS serving
 100k entries from the snapshot 540 → 469 MB measured before numpy was imported by the index (numpy
 adds ≈ 15–20 MB); the table above is with both.

@@ -22,6 +22,7 @@ _ADDRESS = ("老师", "师傅", "律师", "领导", "同志", "小助手", "助�
 _COURTESY_PARTS = sorted([*((w, "greeting") for w in _GREETINGS), *((w, "thanks") for w in _THANKS),
                           *((w, "address") for w in _ADDRESS)], key=lambda p: -len(p[0]))
 # Punctuation, emoji and spaces; digits are content ("你好 12348" is a question about the hotline).
+_FIRST_CHARS = frozenset(part[0] for part, _ in _COURTESY_PARTS)
 _NOISE = re.compile(r"[^\w]|_", re.UNICODE)
 # Runs between punctuation or spaces; an ASCII dot is not a separator ("3.5万").
 _SEPARATORS = " \t\n,，。!！?？;；:：~～、…"
@@ -35,6 +36,8 @@ def courtesy_kind(text: str) -> str | None:
     kinds: set[str] = set()
     i = 0
     while i < len(rest):
+        if rest[i] not in _FIRST_CHARS:  # most text: no courtesy starts here, skip the list
+            return None
         for part, kind in _COURTESY_PARTS:
             if rest.startswith(part, i):
                 i += len(part)

@@ -17,7 +17,7 @@ import numpy as np
 from knowledge.calibration import Calibration, Features
 from knowledge.courtesy import strip_courtesy
 from knowledge.entries import Entry
-from knowledge.index import Bm25Builder, Bm25Index, top_k_vector
+from knowledge.index import DENSE_SCAN_MAX, Bm25Builder, Bm25Index, top_k_vector
 from knowledge.laws import Article, LawCorpus
 from knowledge.memory import release_free_memory
 from knowledge.safety import detect_urgent
@@ -253,7 +253,12 @@ class KnowledgeBase:
             if grams is not None:
                 gram_scores, gram_hit = grams
                 gram_scores *= BIGRAM_WEIGHT
-                found = grams if found is None else (found[0] + gram_scores, np.union1d(found[1], gram_hit))
+                if found is None:
+                    found = grams
+                else:
+                    both = found[0] + gram_scores
+                    found = (both, np.flatnonzero(both) if len(both) <= DENSE_SCAN_MAX
+                             else np.union1d(found[1], gram_hit))
         if ENTRY_ARTICLE_WEIGHT and found is not None:
             arts = self.article_scores(a) if article_scores is _UNSET else article_scores
             if arts is not None:

@@ -8,7 +8,7 @@ Speed and memory:
 - postings live in two flat ``array``s for the whole index (documents by impact, their impacts), each
   term owning one slice of them: per-term arrays cost ~200 bytes of object overhead each, which at 100k
   entries was most of the index (most bigrams occur once). Membership (``contains``) scans the term's
-  slice in C: it is asked only for the top document of a query, and a sorted copy for bisection cost a
+  slice (in numpy when long): it is asked only for the top document of a query, and a sorted copy for bisection cost a
   third of the postings' memory;
 - a term's postings are sorted by impact, best first;
 - a query reads at most ``budget`` postings in all, shared between its terms: a term found in
@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Bm25Builder", "Bm25Index", "Hit", "top_k", "top_k_vector"]
+__all__ = ["DENSE_SCAN_MAX", "Bm25Builder", "Bm25Index", "Hit", "top_k", "top_k_vector"]
 
 Doc = Mapping[str, Sequence[str]]
 DENSE_SCAN_MAX = 30_000  # documents; see Bm25Index.vector (measured at 10k and 100k, bench/kb_bench.py)
@@ -129,7 +129,12 @@ class Bm25Index:
         tid = self._terms.get(term)
         if tid is None:
             return False
-        return doc in self._docs[self._bounds[tid]:self._bounds[tid + 1]]
+        lo, hi = self._bounds[tid], self._bounds[tid + 1]
+        if hi - lo <= 16:  # most terms: a short slice is quicker to scan than to hand to numpy
+            return doc in self._docs[lo:hi]
+        # `in` on an array slice compares element by element as Python ints (≈0.1 ms for a term in
+        # thousands of documents, asked for every word of a long question): compare in numpy.
+        return bool((self._postings()[0][lo:hi] == doc).any())
 
     def coverage(self, terms: Iterable[str], doc: int) -> float:
         """Share of the query's idf found in ``doc``: how much of the question it answers."""
