@@ -121,11 +121,6 @@ class Router:
         return register
 
 
-async def _run_filter(flt: Filter, ctx: Context) -> bool | dict[str, Any]:
-    result = flt(ctx)
-    if inspect.isawaitable(result):
-        result = await result
-    return result
 
 
 class Dispatcher:
@@ -139,7 +134,12 @@ class Dispatcher:
             for route in router.routes:
                 kwargs: dict[str, Any] = {}
                 for flt in route.filters:
-                    result = await _run_filter(flt, ctx)
+                    result = flt(ctx)
+                    # Most filters are plain functions: skip the awaitable check (an ABC instance
+                    # check) and the coroutine a helper would cost, once per filter per message.
+                    if result is not True and result is not False and type(result) is not dict \
+                            and inspect.isawaitable(result):
+                        result = await result
                     if result is False:
                         break
                     if isinstance(result, dict):
