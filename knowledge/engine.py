@@ -1,4 +1,5 @@
-"""Matching a resident's message: curated entries first, then law articles, else no match.
+"""Matching a resident's message: curated entries, or the law articles when they are likelier right or
+no entry is confident enough, else no match (docs/knowledge-format.md, "How a message is answered").
 
 ``KnowledgeBase.build`` does all the work once; ``match`` only reads, so a rebuilt instance can be
 swapped in while the old one keeps answering.
