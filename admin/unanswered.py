@@ -1,6 +1,8 @@
 """未答问题: residents' questions the bot could not answer, grouped by their keywords (the report's
-grouping, reports/figures.py), with counts; one click turns a group into a draft entry whose
-citations the engine suggests. Example texts are residents' words: shown to admins only."""
+grouping, reports/figures.py), with counts. Questions the law tier answered count too: they got
+possibly related articles, no written answer, and are what staff should write entries for next.
+One click turns a group into a draft entry whose citations the engine suggests. Example texts are
+residents' words: shown to admins only."""
 
 from __future__ import annotations
 
@@ -10,7 +12,8 @@ from datetime import timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin import audit
 from admin.kb_pages import ensure_imported
@@ -28,11 +31,15 @@ DRAFT_ANSWER = "（草稿：请根据所引法条写出给群众看的答案，�
 
 
 async def groups(request: web.Request) -> list[dict[str, Any]]:
+    return await unanswered_groups(request.config_dict[SESSIONS])
+
+
+async def unanswered_groups(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
     since = utcnow() - timedelta(days=DAYS)
     m = InboundMessage
-    async with request.config_dict[SESSIONS]() as s:
+    async with sessions() as s:
         rows = (await s.execute(select(m.keywords, m.text, m.received_at)
-                                .where(m.outcome == "no_match", m.received_at >= since)
+                                .where(or_(m.outcome == "no_match", m.tier == "law"), m.received_at >= since)
                                 .order_by(m.received_at.desc()))).all()
     exact: dict[str, dict[str, Any]] = defaultdict(lambda: {"count": 0, "examples": [], "last": None})
     for keywords, text, at in rows:

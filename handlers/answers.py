@@ -13,6 +13,7 @@ from handlers.format import citation_text, citations_line, contacts_lines, split
 
 DEFAULT_CONTACTS = ("hotline", "sifasuo")
 LAW_TIER_EXCERPT = 220
+LAW_TIER_QUOTED = 2  # articles quoted in a law-tier reply; further ones are named
 
 
 def contacts_for(ctx: Context, keys: Sequence[str]) -> list[Contact]:
@@ -57,9 +58,12 @@ def entry_outcome(ctx: Context, entry: Any, score: float, *, urgent: str | None 
 
 def law_outcome(ctx: Context, match: Any) -> Outcome:
     lines = [texts.LAW_TIER_HEADER]
-    for art in match.articles[:2]:
+    for art in match.articles[:LAW_TIER_QUOTED]:
         body = art.text if len(art.text) <= LAW_TIER_EXCERPT else art.text[:LAW_TIER_EXCERPT] + "……"
         lines.append(f"{citation_text(art.law, art.number)}：{body}")
+    further = [(art.law, art.number) for art in match.articles[LAW_TIER_QUOTED:]]
+    if further:  # every cited article is named in the reply; the quotes stay short enough to read
+        lines.append(citations_line(further, texts.LAW_TIER_FURTHER))
     lines.append(texts.LAW_TIER_CAVEAT)
     lines.append(texts.NEXT_STEPS + "\n" + contacts_lines(contacts_for(ctx, ())))
     lines.append(texts.ORIGINAL_HINT)

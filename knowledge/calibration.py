@@ -15,7 +15,7 @@ from pathlib import Path
 
 import tomli_w
 
-__all__ = ["CALIBRATION_FILE", "Calibration", "Features", "fit_logistic"]
+__all__ = ["CALIBRATION_FILE", "Calibration", "Features", "LegalFeatures", "fit_logistic"]
 
 # TOML, not JSON: the package data rules ship *.toml files.
 CALIBRATION_FILE = Path(__file__).resolve().parent / "dict" / "calibration.toml"
@@ -35,6 +35,24 @@ class Features:
         return (self.score, self.coverage, self.margin, math.log1p(self.n_terms), self.known, self.everyday)
 
 
+@dataclass(frozen=True)
+class LegalFeatures:
+    """Whether a message asks about law at all, whatever the best article: a long lay question about a
+    matter no entry covers is plainly legal even when no article is a sure fit, while "转发" or
+    "定期存款提前取有影响不" share a legal word and are not."""
+
+    legal: float  # share of the message's idf made of legal words (the legal vocabulary, synonym targets)
+    everyday: float  # as in Features: share found in the closest everyday message
+    n_terms: int
+    known: float  # share of the message's idf the law articles know
+    law_score: float  # the best article's score / total idf (Features.score of the law tier)
+    law_coverage: float
+
+    def vector(self) -> tuple[float, ...]:
+        return (self.legal, self.everyday, math.log1p(self.n_terms), self.known, self.law_score,
+                self.law_coverage)
+
+
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, x))))
 
@@ -49,6 +67,11 @@ class Calibration:
     ambiguous_threshold: float = 0.35
     law_threshold: float = 0.5  # the law tier answers when no entry is confident enough
     law_first_threshold: float = 0.5  # … and before the entries when at least this and likelier right
+    # The law tier also answers (when no entry is confident) a message surely about law, however
+    # unsure its best article: the articles are shown as "may be related", with the referral.
+    legal_weights: tuple[float, ...] = (6.0, -4.0, 1.0, 2.0, 1.0, 1.0)
+    legal_bias: float = -6.0
+    legal_threshold: float = 1.01  # off until fitted
     notes: dict[str, str] = field(default_factory=dict, compare=False)
 
     def entry_confidence(self, f: Features) -> float:
@@ -61,6 +84,15 @@ class Calibration:
     def law_confidence(self, f: Features) -> float:
         return _sigmoid(self.law_bias + sum(w * x for w, x in zip(self.law_weights, f.vector(), strict=True)))
 
+    def legal_confidence(self, f: LegalFeatures) -> float:
+        """Probability that the message is a legal question (not chit-chat that shares a word)."""
+        return _sigmoid(self.legal_bias + sum(w * x for w, x in zip(self.legal_weights, f.vector(), strict=True)))
+
+    def law_tier_answers(self, entry_conf: float, law_conf: float, legal_conf: float) -> bool:
+        """Whether the law tier answers (below the entries' thresholds, or first by ``law_first``)."""
+        return (self.law_first(entry_conf, law_conf) or law_conf >= self.law_threshold
+                or legal_conf >= self.legal_threshold)
+
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:
         """The stored fit, or the defaults above when none has been made yet."""
@@ -71,8 +103,10 @@ class Calibration:
         for key in ("entry_weights", "law_weights"):
             # A fit from before a feature was added leaves that feature out (weight 0) until re-fitted.
             raw[key] = (tuple(raw[key]) + (0.0,) * n)[:n]
-        # …and answers with the law tier before the entries only when fitted for it.
+        # …and answers with the law tier before the entries, or for any legal question, only when
+        # fitted for it.
         raw.setdefault("law_first_threshold", 1.01)
+        raw.setdefault("legal_threshold", 1.01)
         return cls(**raw)
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:

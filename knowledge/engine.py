@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from knowledge.calibration import Calibration, Features
+from knowledge.calibration import Calibration, Features, LegalFeatures
 from knowledge.courtesy import strip_courtesy
 from knowledge.entries import Entry
 from knowledge.index import DENSE_SCAN_MAX, Bm25Builder, Bm25Index, top_k_vector
@@ -234,6 +234,20 @@ class KnowledgeBase:
         laws = self.rank_articles(a, everyday=everyday, article_scores=article_scores)
         return laws, (self.calibration.law_confidence(laws.features) if laws.docs else 0.0)
 
+    def legal_features(self, a: Analysis, laws: Ranked) -> LegalFeatures:
+        """What tells a question about law from chit-chat sharing a word (``legal_confidence``)."""
+        unique = list(dict.fromkeys(a.words))
+        idf = self._article_words.term_idf
+        total = sum(idf(t) for t in unique) or 1.0
+        legal = sum(idf(t) for t in unique if t in self._signal) / total
+        f = laws.features
+        return LegalFeatures(legal, f.everyday, f.n_terms, f.known, f.score, f.coverage)
+
+    def legal_confidence(self, a: Analysis, laws: Ranked | None) -> float:
+        if laws is None or not laws.docs:
+            return 0.0
+        return self.calibration.legal_confidence(self.legal_features(a, laws))
+
     def law_tier_articles(self, laws: Ranked) -> list[Article]:
         """The articles a law-tier answer shows: the best one and those close to it."""
         top = laws.scores[0] if laws.scores else 0.0
@@ -320,7 +334,7 @@ class KnowledgeBase:
             # the resident sees the legal basis before choosing.
             firsts = dict.fromkeys(Citation(*self._first_cite[d]) for d in ranked.docs[:3])
             return Match("ambiguous", "entry", None, conf, tuple(firsts), (), cands, a.keywords, urgent)
-        if laws is not None and (law_first or law_conf >= cal.law_threshold):
+        if laws is not None and cal.law_tier_answers(conf, law_conf, self.legal_confidence(a, laws)):
             chosen = self.law_tier_articles(laws)
             cites = tuple(Citation(art.law, art.number) for art in chosen)
             return Match("answered", "law", None, law_conf, cites, tuple(chosen), (), a.keywords, urgent)

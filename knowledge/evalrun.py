@@ -100,8 +100,10 @@ Out-of-scope negatives for fitting: `knowledge/dict/oos_examples.txt` (none of t
   counts an answer citing a gold article in any position; *first citation gold (any reply)* is what
   `pufa ask` shows as `citations[0]`, whatever the status (an ambiguous reply cites its candidates'
   articles).
-- **wrong answer**: answered with a first citation that is not gold. **OOS rejected**: out-of-scope
-  messages (cite = []) that got no_match.
+- **wrong answer**: a written answer (an entry) whose first citation is not gold. *law tier, first
+  article not gold*: a law-tier reply ("no answer is written for this; these articles may be related",
+  with the referral) whose first article is not gold — hedged, so counted apart. **OOS rejected**:
+  out-of-scope messages (cite = []) that got no_match.
 - STARD hit@k: *article ranking* is a gold article among the first k of the article ranking (a
   confident entry's first citation, then the law-article index); *replies* is a gold article among the
   first k citations of the reply a resident gets (`pufa ask`), none for no_match.
@@ -111,7 +113,9 @@ Out-of-scope negatives for fitting: `knowledge/dict/oos_examples.txt` (none of t
 
 Calibrated: answer ≥ {cal.answer_threshold:.3f}, ambiguous ≥ {cal.ambiguous_threshold:.3f},
 law tier ≥ {cal.law_threshold:.3f} when no entry is confident, and before the entries when
-≥ {cal.law_first_threshold:.3f} and likelier right than the best entry (`knowledge/dict/calibration.toml`).
+≥ {cal.law_first_threshold:.3f} and likelier right than the best entry; when no entry is confident the law
+tier also answers any message whose confidence of being a legal question at all is
+≥ {cal.legal_threshold:.3f} (`knowledge/dict/calibration.toml`).
 Trade-off on the tune split when only the answer threshold moves:
 
 | answer threshold | top-1 | wrong | ambiguous | OOS rejected |

@@ -41,11 +41,14 @@ class SetScores:
     top1: float  # answered, and the first citation is a gold article (share of in-scope questions)
     top1_with_choice: float  # … or ambiguous with a candidate whose first citation is gold
     any_cite: float  # answered, and any of the answer's citations is a gold article (lenient)
-    wrong: float  # answered with a non-gold first citation (share of in-scope)
+    wrong: float  # a written answer (an entry) with a non-gold first citation (share of in-scope)
     ambiguous: float  # share of all questions
     law_tier: float  # share of in-scope questions answered from the law tier
     oos_rejection: float  # out-of-scope questions that got no_match
     cited_first: float = 0.0  # any reply (answered, ambiguous, law tier) whose first citation is gold
+    # Law-tier replies ("no written answer; these articles may be related") whose first article is
+    # not gold: hedged, so counted apart from wrong written answers.
+    law_wrong: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -86,7 +89,7 @@ def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str],
                    kb: KnowledgeBase | None = None) -> SetScores:
     inside = [i for i in items if i.in_scope]
     outside = [i for i in items if not i.in_scope]
-    top1 = choice = wrong = amb = law = rejected = anyc = cited = 0
+    top1 = choice = wrong = amb = law = law_wrong = rejected = anyc = cited = 0
     for item in items:
         m = matcher(item.q)
         amb += m.status == "ambiguous"
@@ -100,15 +103,17 @@ def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str],
             top1 += ok
             anyc += any((c.law, c.article) in item.cite for c in m.citations)
             choice += ok
-            wrong += not ok
+            wrong += not ok and m.tier != "law"
             law += m.tier == "law"
+            law_wrong += not ok and m.tier == "law"
         elif m.status == "ambiguous" and kb is not None:
             firsts = [kb.entry(c.entry_id) for c in m.candidates]
             choice += any(e is not None and (e.citations[0].law, e.citations[0].article) in item.cite
                           for e in firsts)
     n_in = max(1, len(inside))
     return SetScores(name, len(items), len(inside), top1 / n_in, choice / n_in, anyc / n_in, wrong / n_in,
-                     amb / max(1, len(items)), law / n_in, rejected / max(1, len(outside)), cited / n_in)
+                     amb / max(1, len(items)), law / n_in, rejected / max(1, len(outside)), cited / n_in,
+                     law_wrong / n_in)
 
 
 def reply_citations(kb: KnowledgeBase) -> Callable[[str], list[Cite]]:
@@ -158,12 +163,13 @@ def _pct(x: float) -> str:
 def render_markdown(report: EvalReport) -> str:
     lines = [
         "| system · split | questions (in scope) | top-1 | top-1 incl. choice | any citation | wrong answer"
-        " | ambiguous | law tier | OOS rejected | first citation gold (any reply) |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        " | ambiguous | law tier | law tier, first article not gold | OOS rejected"
+        " | first citation gold (any reply) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in report.resident:
-        cells = [s.top1, s.top1_with_choice, s.any_cite, s.wrong, s.ambiguous, s.law_tier, s.oos_rejection,
-                 s.cited_first]
+        cells = [s.top1, s.top1_with_choice, s.any_cite, s.wrong, s.ambiguous, s.law_tier, s.law_wrong,
+                 s.oos_rejection, s.cited_first]
         lines.append(f"| {s.name} | {s.n} ({s.n_in_scope}) | " + " | ".join(map(_pct, cells)) + " |")
     if report.stard:
         lines += ["", "| system (STARD dev) | questions | hit@1 | hit@3 |", "|---|---|---|---|"]

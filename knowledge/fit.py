@@ -20,9 +20,11 @@ MIN_OOS_REJECTION = 0.97
 # Widths of the candidate band below the answer threshold tried (a few, not a free grid: less to over-fit).
 AMBIGUOUS_BANDS = (0.1, 0.15, 0.2, 0.25, 0.3)
 # A wrong answer is worse than "I don't know": at most one in ten in-scope questions of the tuning
-# split may get a reply (an entry or the law tier) whose first article is wrong (the issue's 90 %
-# top-1 target leaves no more room than that). Within that, a wrong answer costs as much as a right
-# one gains (answer when more likely right than wrong).
+# split may get a written answer (an entry) whose first article is wrong (the issue's 90 % top-1
+# target leaves no more room than that). Within that, a wrong answer costs as much as a right one
+# gains (answer when more likely right than wrong). The law tier's replies are not confident answers:
+# they say that no answer is written for the question, show the articles as possibly related and give
+# the referral, so they are weighed by the reward below, not capped.
 MAX_WRONG = 0.10
 REWARD = {"right": 1.0, "wrong": -1.0, "choice_right": 0.5, "choice_wrong": -0.3, "oos_answered": -2.0,
           "oos_choice": -1.0,
@@ -44,6 +46,7 @@ class Outcomes:
     law_conf: float
     law_right: bool
     law_near: bool = False  # a gold article among the law tier's citations, not first
+    legal_conf: float = 0.0  # that the message is a legal question at all
 
 
 def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> list[Outcomes]:
@@ -52,7 +55,7 @@ def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> li
     for item in items:
         a = kb.analyze(item.q)
         if not kb.legal_signal(a):  # never reaches the confidence model (KnowledgeBase.match)
-            out.append(Outcomes(item.in_scope, 0.0, False, False, 0.0, False, False))
+            out.append(Outcomes(item.in_scope, 0.0, False, False, 0.0, False, False, 0.0))
             continue
         # An everyday example (and any with the same words) is left out of the everyday index while it
         # is judged (leave one out).
@@ -70,14 +73,16 @@ def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> li
             law_conf,
             bool(law_top) and law_top[0] in item.cite,
             any(c in item.cite for c in law_top),
+            judged.legal_confidence(a, lr),
         ))
     return out
 
 
 def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float,
-             law_first_at: float | None = None) -> tuple[float, float, float]:
+             law_first_at: float | None = None, legal: float = 1.01) -> tuple[float, float, float]:
     """(reward, out-of-scope rejection, wrong written answers per in-scope question), with the law
-    tier first from ``law_first_at`` (default: ``law``) as in KnowledgeBase.match."""
+    tier first from ``law_first_at`` (default: ``law``) and for legal questions from ``legal``, as
+    in KnowledgeBase.match."""
     first_at = law if law_first_at is None else law_first_at
     total, oos, rejected, wrong = 0.0, 0, 0, 0
     for r in rows:
@@ -86,13 +91,13 @@ def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float,
             kind = ("right" if r.entry_right else "wrong") if r.in_scope else "oos_answered"
         elif not law_first and r.entry_conf >= amb:
             kind = ("choice_right" if r.choice_right else "choice_wrong") if r.in_scope else "oos_choice"
-        elif law_first or r.law_conf >= law:
+        elif law_first or r.law_conf >= law or r.legal_conf >= legal:
             kind = (("law_right" if r.law_right else "law_near" if r.law_near else "law_wrong")
                     if r.in_scope else "oos_answered")
         else:
             kind = "none" if r.in_scope else "rejected"
         total += REWARD.get(kind, 0.0)
-        wrong += kind in ("wrong", "law_wrong", "law_near")  # the first article is not right
+        wrong += kind == "wrong"
         if not r.in_scope:
             oos += 1
             rejected += kind == "rejected"
@@ -100,14 +105,15 @@ def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float,
 
 
 def choose_thresholds(rows: Sequence[Outcomes],
-                      law_rows: Sequence[Outcomes] = ()) -> tuple[float, float, float, float]:
+                      law_rows: Sequence[Outcomes] = ()) -> tuple[float, float, float, float, float]:
     """Answer and law thresholds by the reward above; the ambiguous band is one of a few widths below
     the answer threshold (less to over-fit on a few hundred questions than a free threshold).
 
     The answer threshold is chosen on the residents' questions (``rows``) alone: it decides how often
     a resident gets a written answer. ``law_rows`` (lay questions outside the curated topics) then
     only move the law tier's two thresholds (as a fallback, and before the entries), with the same
-    out-of-scope constraint. Returns (answer, ambiguous, law, law first)."""
+    out-of-scope constraint, and last the threshold above which any legal question gets the law tier.
+    Returns (answer, ambiguous, law, law first, legal)."""
     best: tuple[float, tuple[float, float, float]] = (float("-inf"), (0.6, 0.45, 0.5))
     if not rows:
         raise ValueError("no questions to choose thresholds on")
@@ -121,15 +127,20 @@ def choose_thresholds(rows: Sequence[Outcomes],
         raise ValueError(f"no thresholds reach {MIN_OOS_REJECTION:.0%} out-of-scope rejection with at most "
                          f"{MAX_WRONG:.0%} wrong answers on the tuning split: add content or negatives")
     answer, amb, law = best[1]
-    if not law_rows:
-        return answer, amb, law, law
     every = [*rows, *law_rows]
-    # The wrong-answer cap is the residents' (rows): lay questions only add their reward.
-    both = max(((value, (fallback, first)) for first in _GRID for fallback in _GRID if fallback <= first
-                for value, rejection, _ in [_utility(every, answer, amb, fallback, first)]
-                if rejection >= MIN_OOS_REJECTION and _utility(rows, answer, amb, fallback, first)[2] <= MAX_WRONG),
-               default=(0.0, (law, law)))
-    return answer, amb, *both[1]
+    first = law
+    if law_rows:
+        # The wrong-answer cap is the residents' (rows): lay questions only add their reward.
+        _, (law, first) = max(
+            ((value, (fallback, first)) for first in _GRID for fallback in _GRID if fallback <= first
+             for value, rejection, _ in [_utility(every, answer, amb, fallback, first)]
+             if rejection >= MIN_OOS_REJECTION and _utility(rows, answer, amb, fallback, first)[2] <= MAX_WRONG),
+            default=(0.0, (law, law)))
+    # Off (1.01) unless some threshold pays more than none.
+    _, legal = max(((value, legal) for legal in (*_GRID, 1.01)
+                    for value, rejection, _ in [_utility(every, answer, amb, law, first, legal)]
+                    if rejection >= MIN_OOS_REJECTION), key=lambda vl: (vl[0], vl[1]))
+    return answer, amb, law, first, legal
 
 
 def oos_examples() -> list[DevItem]:
@@ -162,11 +173,16 @@ def calibrate(kb: KnowledgeBase, items: Sequence[DevItem], stard: Sequence[DevIt
             ly.append(int((art.law, art.number) in item.cite))
     ew, eb = fit_logistic(ex, ey)
     lw, lb = fit_logistic(lx, ly)
-    cal = replace(kb.calibration, entry_weights=ew, entry_bias=eb, law_weights=lw, law_bias=lb)
+    # Legal question or chit-chat: every tuning message the law tier could answer, labelled by scope.
+    gx = [kb.legal_features(kb.analyze(item.q), lr).vector() for item, _, lr in feats if lr.docs]
+    gy = [int(item.in_scope) for item, _, lr in feats if lr.docs]
+    gw, gb = fit_logistic(gx, gy)
+    cal = replace(kb.calibration, entry_weights=ew, entry_bias=eb, law_weights=lw, law_bias=lb,
+                  legal_weights=gw, legal_bias=gb)
     rows = _labels(kb, tune, cal)
-    answer, amb, law, law_first = choose_thresholds(rows[:len(resident)], rows[len(resident):])
+    answer, amb, law, law_first, legal = choose_thresholds(rows[:len(resident)], rows[len(resident):])
     return replace(cal, answer_threshold=answer, ambiguous_threshold=amb, law_threshold=law,
-                   law_first_threshold=law_first,
+                   law_first_threshold=law_first, legal_threshold=legal,
                    notes={"fitted_on": f"{len(resident)} questions: the tune split of knowledge/eval/resident.jsonl"
                                        " and knowledge/dict/oos_examples.txt; law tier and thresholds also"
                                        f" {len(stard_tune)} of the tune split of STARD dev",

@@ -54,6 +54,22 @@ def test_ask_jsonl_answers_line_by_line(cli_env: dict[str, str]) -> None:
     assert rows[2]["status"] == "command" and rows[3]["status"] == "command"
 
 
+def test_law_tier_replies_name_every_article_they_cite(cli_env: dict[str, str]) -> None:
+    from handlers.format import citation_text
+
+    # Lay questions about matters no curated entry covers (company law, a cable dug up on a building site).
+    questions = ["公司股东会决议程序违法，股东可以请求法院撤销吗", "我在工地开挖掘机把别人家的电缆挖断了要赔多少"]
+    out = run(["ask", "--jsonl"], cli_env, stdin="\n".join(questions) + "\n")
+    assert out.returncode == 0, out.stderr
+    rows = [json.loads(line) for line in out.stdout.splitlines()]
+    law_tier = [r for r in rows if r["status"] == "answered" and r["entry_id"] is None]
+    assert law_tier, rows  # the articles, not "I don't know"
+    for r in law_tier:
+        assert r["citations"] and "仅供参考" in r["reply"] and "12348" in r["reply"]
+        for c in r["citations"]:
+            assert citation_text(c["law"], c["article"]) in r["reply"]
+
+
 def test_db_upgrade_is_idempotent(cli_env: dict[str, str]) -> None:
     for _ in range(2):
         out = run(["db", "upgrade"], cli_env)

@@ -97,6 +97,24 @@ def test_law_tier_when_no_entry_fits(kb: KnowledgeBase) -> None:
         [(a.law, a.number) for a in m.articles]
 
 
+def test_a_plainly_legal_question_gets_the_law_tier_however_unsure_its_article(kb: KnowledgeBase) -> None:
+    # Neither tier's confidence is enough (thresholds above 1): only the legal-question model decides.
+    gate = Calibration(answer_threshold=2.0, ambiguous_threshold=2.0, law_threshold=2.0, law_first_threshold=2.0,
+                       legal_weights=(10.0, 0.0, 0.0, 0.0, 0.0, 0.0), legal_bias=-5.0, legal_threshold=0.9)
+    legal = kb.with_calibration(gate)
+    question = "高空抛物砸到人谁赔偿"
+    a = kb.analyze(question)
+    assert kb.legal_features(a, kb.rank_articles(a)).legal > 0.5  # mostly legal words
+    m = legal.match(question)
+    assert (m.status, m.tier) == ("answered", "law") and m.citations
+    # The same calibration with the model off (the default threshold) gives no match.
+    off = kb.with_calibration(replace(gate, legal_threshold=Calibration().legal_threshold))
+    assert off.match(question).status == "no_match"
+    # Chit-chat stays unanswered whatever the model says: it never reaches the tiers.
+    for text in OUT_OF_SCOPE:
+        assert legal.match(text).status == "no_match", text
+
+
 def test_ambiguous_gives_up_to_three_candidates(kb: KnowledgeBase) -> None:
     unsure = kb.with_calibration(Calibration(answer_threshold=2.0, ambiguous_threshold=0.0, law_threshold=2.0))
     m = unsure.match("老板欠工资 还卖假货")

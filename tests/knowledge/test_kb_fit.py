@@ -47,3 +47,31 @@ def test_impossible_constraints_are_an_error_not_a_silent_default() -> None:
     rows = [resident(0.9, True)] * 50 + [outside(1.0)] * 10 + [outside(0.0)] * 10
     with pytest.raises(ValueError, match="out-of-scope rejection"):
         choose_thresholds(rows)
+
+
+def test_legal_questions_get_the_law_tier_only_as_far_as_chit_chat_stays_unanswered() -> None:
+    # Lay questions whose best article is unsure (law confidence 0.1) but plainly legal (0.9 and
+    # 0.99); their first article is right for one in three (a reward of +0.1 per question on average).
+    lay = ([Outcomes(True, 0.0, False, False, 0.1, True, False, 0.99)] * 10
+           + [Outcomes(True, 0.0, False, False, 0.1, False, False, 0.99)] * 20
+           + [Outcomes(True, 0.0, False, False, 0.1, True, False, 0.9)] * 10
+           + [Outcomes(True, 0.0, False, False, 0.1, False, False, 0.9)] * 20)
+    rows = [resident(0.9, True)] * 50 + [outside(0.0)] * 97
+    # Three everyday messages look as legal as 0.9 (they would be answered below 0.925).
+    tricky = [Outcomes(False, 0.0, False, False, 0.1, False, False, 0.92)] * 3
+    *_, legal = choose_thresholds(rows + tricky, lay)
+    assert 0.92 < legal <= 0.99  # the 0.99 ones are answered, the 0.9 ones may not be
+    *_, none = choose_thresholds(rows + tricky, [])
+    assert none == 1.01  # nothing to gain: off
+
+
+def test_a_calibration_file_from_before_a_model_existed_leaves_that_model_off(tmp_path) -> None:
+    from knowledge.calibration import Calibration
+
+    old = tmp_path / "calibration.toml"
+    old.write_text("entry_weights = [1.0, 2.0, 3.0, 4.0]\nentry_bias = -1.0\nlaw_weights = [1.0]\nlaw_bias = -2.0\n"
+                   "answer_threshold = 0.6\nambiguous_threshold = 0.4\nlaw_threshold = 0.5\n", encoding="utf-8")
+    cal = Calibration.load(old)
+    assert cal.entry_weights == (1.0, 2.0, 3.0, 4.0, 0.0, 0.0)  # new features weigh nothing until re-fitted
+    assert cal.law_first_threshold > 1 and cal.legal_threshold > 1  # never reached by a probability
+    assert not cal.law_tier_answers(0.0, 0.49, 1.0) and cal.law_tier_answers(0.0, 0.5, 0.0)
