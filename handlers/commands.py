@@ -79,6 +79,8 @@ def small_talk(ctx: Context) -> bool | dict[str, Any]:
         return {"reply": texts.THANKS}
     if kind == "greeting":
         return {"reply": texts.GREETING}
+    if kind == "emoji":
+        return {"reply": texts.EMOJI}
     return False
 
 

@@ -2,12 +2,15 @@
 
 Elderly residents write to the account as to a person ("谢谢老师", "你好呀 小助手"). A message made only
 of courtesies is small talk (handlers/commands.py); courtesies around a question are not part of it
-(老师 in "谢谢老师，老板欠我工钱" is not a question about teachers), so the engine drops them.
+(老师 in "谢谢老师，老板欠我工钱" is not a question about teachers), so the engine drops them. So are
+emoji: WeChat sends its own as bracketed codes ("[强]", "[抱拳]", "[玫瑰]"), and a thumbs-up after an
+answer is a courtesy too, not a question about 强制.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 __all__ = ["courtesy_kind", "strip_courtesy"]
 
@@ -27,12 +30,25 @@ _NOISE = re.compile(r"[^\w]|_", re.UNICODE)
 # Runs between punctuation or spaces; an ASCII dot is not a separator ("3.5万").
 _SEPARATORS = " \t\n,，。!！?？;；:：~～、…"
 _SEGMENT = re.compile(f"[^{re.escape(_SEPARATORS)}]+")
+# WeChat's emoji as text: a bracketed word of one to four characters ([微笑], [强], [OK], [666]).
+_EMOJI_CODE = re.compile(r"\[[\u4e00-\u9fffA-Za-z0-9]{1,4}\]")
+
+
+def _is_emoji_only(text: str) -> bool:
+    """Only emoji, WeChat emoji codes, punctuation and spaces, and at least one emoji."""
+    rest = _EMOJI_CODE.sub("", text)
+    if _NOISE.sub("", rest):
+        return False
+    return rest != text or any(unicodedata.category(ch) in ("So", "Sk") for ch in rest)
 
 
 def courtesy_kind(text: str) -> str | None:
     """"thanks" or "greeting" when the text is made only of courtesies, forms of address and particles
-    ("🙏 谢谢老师", "你好呀 小助手", "麻烦你了 律师"), else None."""
-    rest = _NOISE.sub("", text.lower())
+    ("🙏 谢谢老师", "你好呀 小助手", "麻烦你了 律师"), "emoji" when only of emoji ("👍", "[强][抱拳]"),
+    else None."""
+    if _is_emoji_only(text):
+        return "emoji"
+    rest = _NOISE.sub("", _EMOJI_CODE.sub("", text.lower()))
     kinds: set[str] = set()
     i = 0
     while i < len(rest):
@@ -54,7 +70,7 @@ def strip_courtesy(text: str) -> str:
     """The text without its segments (between punctuation or spaces) that are only courtesies, the
     rest left as it was; the text itself when nothing else is left."""
     drop = [m.span() for m in _SEGMENT.finditer(text)
-            if _NOISE.sub("", m.group()) and courtesy_kind(m.group()) is not None]
+            if (_NOISE.sub("", m.group()) or _EMOJI_CODE.search(m.group())) and courtesy_kind(m.group()) is not None]
     if not drop:
         return text
     kept, pos = [], 0

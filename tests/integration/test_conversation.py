@@ -155,7 +155,8 @@ async def test_out_of_scope_gets_no_citation_and_is_recorded_for_staff(
 
 @pytest.mark.parametrize(
     ("message", "reply"),
-    [("🙏🙏 谢谢老师", "不客气"), ("多谢老师 费心了！", "不客气"), ("你好呀 小助手", "您好"), ("在吗？", "您好")],
+    [("🙏🙏 谢谢老师", "不客气"), ("多谢老师 费心了！", "不客气"), ("你好呀 小助手", "您好"), ("在吗？", "您好"),
+     ("[强][强]", "收到您的表情"), ("👍", "收到您的表情")],
 )
 async def test_courtesies_get_a_courtesy_not_a_law(wechat: FakeWeChat, message: str, reply: str) -> None:
     # 老师 alone once matched the entry on teachers who hit pupils.

@@ -10,6 +10,10 @@ from knowledge.courtesy import courtesy_kind, strip_courtesy
 @pytest.mark.parametrize(("text", "kind"), [
     ("🙏🙏 谢谢老师", "thanks"), ("麻烦你了 律师！", "thanks"), ("你好呀 小助手", "greeting"), ("在吗？", "greeting"),
     ("老师", None), ("老师打学生犯法不", None), ("谢谢 我老公打我", None), ("", None),
+    # Emoji, WeChat's bracketed ones too; punctuation alone is not an emoji, a bracketed number in a
+    # question is not one either.
+    ("👍", "emoji"), ("[强][强][强]", "emoji"), ("🌹 [玫瑰]！", "emoji"), ("[抱拳] 谢谢老师", "thanks"),
+    ("。。。", None), ("？？？", None), ("[强] 老板欠我工钱", None), ("[2024]号文件说的啥", None),
 ])
 def test_courtesy_kind(text: str, kind: str | None) -> None:
     assert courtesy_kind(text) == kind
@@ -23,6 +27,7 @@ def test_courtesy_kind(text: str, kind: str | None) -> None:
     ("老师打学生犯法不", "老师打学生犯法不"),
     ("谢谢老师", "谢谢老师"),  # nothing else: left for the small-talk handler
     ("😂😂", "😂😂"),
+    ("[强] 老板欠我工钱", "老板欠我工钱"),
 ])
 def test_strip_courtesy(text: str, question: str) -> None:
     assert strip_courtesy(text) == question
