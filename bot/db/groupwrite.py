@@ -5,11 +5,14 @@ writers wait on each other's lock and makes PostgreSQL pay a commit per write. H
 queued and whatever is pending runs in a single transaction: under light load a batch holds one
 write (no added latency), under heavy load dozens.
 
-On SQLite the batches run back to back in the runner's writer thread: one job takes what is
-queued, commits, hands the results to the loop and takes what queued meanwhile. Going back to the
-loop between batches (as PostgreSQL's path does) left the writer idle for a loop round trip per
-batch, and under load that gap, not SQLite, set the pace of every request (measured: batches
-~6 ms apart, the loop's thread half idle). A job yields the thread after a few batches so other
+On SQLite what is queued during one turn of the loop is written at the end of that turn, on the
+loop itself (``DbRunner.write_on_loop``): a batch of the hot path's small statements commits in well
+under a millisecond (WAL, no fsync per commit, no checkpoint), while handing it to a thread cost two
+GIL hand-offs and a thread wake-up per batch, which set the pace of every request (measured side by
+side in docs/benchmarks.md). When another connection holds the write lock the batch does not wait on
+the loop: it and everything queued after it go to the runner's writer thread, whose jobs run batches
+back to back (no loop round trip between batches) until the queue is empty, and only then does the
+loop write again — so writes keep their order. A job yields the thread after a few batches so other
 writes queued on it are not starved.
 
 Operations are plain synchronous functions of a ``Connection`` (see bot.db.runner). They must not
@@ -28,7 +31,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from bot.db.runner import DbRunner
+from bot.db.runner import DbRunner, WriterBusy
 
 log = logging.getLogger("pufa.db.groupwrite")
 
@@ -48,7 +51,9 @@ class GroupWriter:
         self._task: asyncio.Task[None] | None = None
         # SQLite: guards _pending and _job_queued between the loop and the writer thread.
         self._lock = threading.Lock()
-        self._job_queued = False
+        self._job_queued = False  # the writer thread owns the queue until it has emptied it
+        self._flush_due = False  # a write on the loop is scheduled for the end of this turn
+        self.on_loop = runner.threaded
         self.batches = 0
         self.writes = 0
 
@@ -58,20 +63,55 @@ class GroupWriter:
         if self.runner.threaded:
             with self._lock:
                 self._pending.append((op, fut))
-                start = not self._job_queued
-                self._job_queued = True
-            if start:
-                try:
-                    self.runner.submit_write(lambda: self._thread_job(loop))
-                except RuntimeError:
-                    with self._lock:
-                        self._job_queued = False
-                    raise
+                thread_owns = self._job_queued
+            if not thread_owns and not self._flush_due:
+                if self.on_loop:
+                    self._flush_due = True
+                    loop.call_soon(self._flush_on_loop, loop)
+                else:
+                    self._start_thread_job(loop)
         else:
             self._pending.append((op, fut))
             if self._task is None or self._task.done():
                 self._task = asyncio.create_task(self._drain())
         return await fut
+
+    def _start_thread_job(self, loop: asyncio.AbstractEventLoop) -> None:
+        with self._lock:
+            if self._job_queued:
+                return
+            self._job_queued = True
+        try:
+            self.runner.submit_write(lambda: self._thread_job(loop))
+        except RuntimeError:
+            with self._lock:
+                self._job_queued = False
+            raise
+
+    def _flush_on_loop(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._flush_due = False
+        while True:
+            with self._lock:
+                if self._job_queued:  # the writer thread has the queue (and writes it in order)
+                    return
+                batch = self._take()
+            if not batch:
+                return
+            ops = [op for op, _ in batch]
+            try:
+                results = self.runner.write_on_loop(lambda conn: [op(conn) for op in ops])
+            except Exception as exc:
+                # Busy, or a failing batch: the writer thread waits for the lock or retries one by one.
+                if not isinstance(exc, WriterBusy):
+                    log.warning("group write of %d failed on the loop; retrying in the writer thread",
+                                len(batch), exc_info=True)
+                with self._lock:
+                    self._pending.extendleft(reversed(batch))
+                self._start_thread_job(loop)
+                return
+            self.batches += 1
+            self.writes += len(batch)
+            _settle(batch, [(True, r) for r in results])
 
     def _take(self) -> list[Pending]:
         pending, n = self._pending, min(len(self._pending), self.max_batch)

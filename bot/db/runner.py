@@ -5,8 +5,9 @@ webhook request made ~48 such hops, and under load the GIL hand-offs, not SQLite
 (measured: ~140 req/s). So database work on the hot path is written as plain synchronous functions
 over a ``Connection`` (Core, not the ORM session: its bookkeeping cost more than the SQL) and run:
 
-- on SQLite, in a dedicated thread with a synchronous engine on the same file (one hop per call;
-  one writer thread, which is also all SQLite allows at a time);
+- on SQLite, group writes (bot.db.groupwrite) on the loop itself when the write lock is free at
+  once, else in a dedicated writer thread with a synchronous engine on the same file (one hop per
+  call; one writer thread, which is also all SQLite allows at a time), and reads in reader threads;
 - on PostgreSQL, through the async engine's greenlet bridge (asyncpg is truly asynchronous).
 
 The writer's connections do not checkpoint the WAL themselves (``wal_autocheckpoint=0``): a
@@ -80,6 +81,7 @@ class DbRunner:
         self._writer: ThreadPoolExecutor | None = None
         self._readers: ThreadPoolExecutor | None = None
         self._checkpointer: Checkpointer | None = None
+        self._loop_conn: Connection | None = None
         if is_sqlite(str(engine.url)):
             url = engine.url.set(drivername="sqlite+pysqlite")
             self._sync = create_engine(
@@ -121,6 +123,34 @@ class DbRunner:
         """One write transaction, from a job on the writer thread only."""
         return self._sync_tx(fn, False)
 
+    def write_on_loop(self, fn: Callable[[Connection], T]) -> T:
+        """One write transaction on the calling (loop) thread, or ``WriterBusy`` at once — never a wait
+        for the lock — when another connection (a second server process, a CLI import) holds it.
+
+        Group writes of the hot path are a few small statements: run here they cost less than the two
+        thread hand-offs of the writer thread, which under the GIL cost the loop more than the SQL
+        (docs/benchmarks.md, Webhook). Their connection never checkpoints (the checkpointer thread
+        does) and never fsyncs a commit (WAL, synchronous=NORMAL)."""
+        assert self._sync is not None
+        if self._loop_conn is None:
+            self._loop_conn = self._sync.connect()
+            # Its own busy timeout of 0 (on the driver's connection: through SQLAlchemy the statement
+            # would begin a write transaction): waiting for the lock is the writer thread's job.
+            raw = self._loop_conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("PRAGMA busy_timeout=0")
+        conn = self._loop_conn
+        try:
+            with conn.begin():
+                result = fn(conn)
+        except Exception as exc:
+            if _is_busy(exc):
+                raise WriterBusy from exc
+            raise
+        if self._checkpointer is not None:
+            self._checkpointer.commits += 1
+        return result
+
     def _sync_tx(self, fn: Callable[[Connection], T], readonly: bool) -> T:
         assert self._sync is not None
         bind = self._sync.execution_options(pufa_readonly=True) if readonly else self._sync
@@ -136,8 +166,19 @@ class DbRunner:
                 pool.shutdown(wait=True)
         if self._checkpointer is not None:
             self._checkpointer.close()
+        if self._loop_conn is not None:
+            self._loop_conn.close()
         if self._sync is not None:
             self._sync.dispose()
+
+
+class WriterBusy(Exception):
+    """Another connection holds SQLite's write lock: the write must wait, so not on the loop."""
+
+
+def _is_busy(exc: BaseException) -> bool:
+    orig = getattr(exc, "orig", exc)
+    return isinstance(orig, sqlite3.OperationalError) and ("locked" in str(orig) or "busy" in str(orig))
 
 
 def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:

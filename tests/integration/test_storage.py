@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
@@ -70,5 +73,59 @@ async def test_group_writes_on_sqlite_leave_checkpoints_to_their_own_thread(engi
         assert journal.writer.writes >= 200
         checkpointer = runner._checkpointer
         assert checkpointer is not None and checkpointer.commits > 0
+    finally:
+        runner.close()
+
+
+async def test_group_writes_never_wait_for_the_sqlite_lock_on_the_loop(engine: AsyncEngine) -> None:
+    """Group writes run on the loop when SQLite's write lock is free at once; while another process
+    holds it they go to the writer thread, which waits for it, in order, and the loop keeps serving."""
+    runner = DbRunner(engine)
+    if not runner.threaded:
+        runner.close()
+        pytest.skip("PostgreSQL: group writes go through asyncpg, there is no SQLite lock to wait for")
+    journal = Journal(runner, account="lock", salt="s")
+    written: list[int] = []
+    threads: dict[int, str] = {}
+
+    def insert(n: int) -> Any:
+        def op(conn: Any) -> int:
+            conn.exec_driver_sql(f"INSERT INTO messages (account, dedup_key, openid_hash, msg_type, "
+                                 f"received_at, state) VALUES ('lock', 'k{n}', 'h', 'text', "
+                                 f"'2026-01-01 00:00:00', 'done')")
+            written.append(n)
+            threads[n] = threading.current_thread().name
+            return n
+        return op
+
+    try:
+        loop_thread = threading.current_thread().name
+        assert await journal.writer.write(insert(0)) == 0
+        assert threads[0] == loop_thread  # the lock was free: written on the loop
+        # Another process (a CLI import, a second server) holds the write lock for a while.
+        other = sqlite3.connect(engine.url.database, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        beat = asyncio.create_task(ticker())
+        writes = asyncio.gather(*(journal.writer.write(insert(n)) for n in range(1, 21)))
+        await asyncio.sleep(0.5)
+        assert not writes.done() and written == [0]  # nothing written past the lock …
+        assert ticks >= 10  # … and the loop was not blocked waiting for it
+        other.execute("COMMIT")
+        other.close()
+        assert await asyncio.wait_for(writes, 10) == list(range(1, 21))
+        beat.cancel()
+        assert written == list(range(21))  # in the order they were queued
+        assert {threads[n] for n in range(1, 21)} != {loop_thread}  # by the writer thread
+        # The writer thread hands the queue back once it is empty: the next write is on the loop again.
+        assert await journal.writer.write(insert(21)) == 21
+        assert threads[21] == loop_thread
     finally:
         runner.close()
