@@ -182,7 +182,9 @@ async def wechat_post(request: web.Request) -> web.StreamResponse:
 
 
 async def healthz(request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok", "demo": request.app[SETTINGS].demo_mode})
+    holder = request.app.get(HOLDER)
+    return web.json_response({"status": "ok", "demo": request.app[SETTINGS].demo_mode,
+                              "matching": holder.matching if holder is not None else "loop"})
 
 
 def create_app(

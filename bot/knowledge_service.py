@@ -151,6 +151,15 @@ class KnowledgeHolder:
             self._worker = self._new_worker(self._view)
 
     @property
+    def matching(self) -> str:
+        """Where matches run now: "helper" (the helper process), "warming" (it is starting or warming
+        up; the loop answers meanwhile) or "loop" (no helper, or it failed)."""
+        worker = self._worker
+        if worker is None or worker.failed:
+            return "loop"
+        return "helper" if worker.serving else "warming"
+
+    @property
     def current(self) -> KnowledgeView:
         if self._view is None:
             raise RuntimeError("knowledge base not loaded yet")

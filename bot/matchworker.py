@@ -170,6 +170,11 @@ class MatchWorker:
         self.failed = False
         self.answered = 0  # matches the child answered
 
+    @property
+    def serving(self) -> bool:
+        """Whether matches go to the child now (it has connected and warmed up, and not failed)."""
+        return not self.failed and self._ready is not None and self._ready.is_set()
+
     async def ready(self) -> bool:
         """Wait until the child has warmed up (or failed); whether matches now go to it."""
         await self._ensure_connected()

@@ -23,6 +23,7 @@ operations are retried one by one so that one bad write cannot fail its neighbou
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from collections import deque
@@ -99,7 +100,7 @@ class GroupWriter:
                 return
             ops = [op for op, _ in batch]
             try:
-                results = self.runner.write_on_loop(lambda conn: [op(conn) for op in ops])
+                results = self.runner.write_on_loop(functools.partial(_run_all, ops))
             except Exception as exc:
                 # Busy, or a failing batch: the writer thread waits for the lock or retries one by one.
                 if not isinstance(exc, WriterBusy):
@@ -179,6 +180,10 @@ class GroupWriter:
                 _settle(batch, outcomes)
                 continue
             _settle(batch, [(True, r) for r in results])
+
+
+def _run_all(ops: list[Operation], conn: Connection) -> list[Any]:
+    return [op(conn) for op in ops]
 
 
 def _settle(batch: list[Pending], outcomes: list[tuple[bool, Any]]) -> None:

@@ -67,10 +67,16 @@ async def test_holder_uses_a_worker_per_view_and_retires_the_old_one(knowledge_v
     old = holder._worker
     assert old is not None
     try:
+        assert holder.matching == "warming"  # the loop answers until the child has warmed up
         assert (await holder.match(TEXTS[1])) == knowledge_view.match(TEXTS[1])
+        assert await old.ready() and holder.matching == "helper"
         holder.use(knowledge_view)  # a reload installs a view (here the same one) with a new worker
         assert holder._worker is not old and holder._worker is not None
         assert old.pid < 0  # nothing was waiting: the old child stopped at once
         assert (await holder.match(TEXTS[2])) == knowledge_view.match(TEXTS[2])
+        assert holder._worker is not None
+        os.kill(holder._worker.pid, signal.SIGKILL)
+        await holder.match(TEXTS[3])
+        assert holder.matching == "loop"  # the child died: /healthz says where matches run
     finally:
         holder.close()
