@@ -87,6 +87,9 @@ def first_cite(match: Match) -> Cite | None:
 
 def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str], Match],
                    kb: KnowledgeBase | None = None) -> SetScores:
+    """``kb``: pufa's own knowledge base (candidates are judged by its entries, and its law-tier
+    replies are hedged); None for a baseline, whose article replies are plain answers."""
+    hedged = kb is not None
     inside = [i for i in items if i.in_scope]
     outside = [i for i in items if not i.in_scope]
     top1 = choice = wrong = amb = law = law_wrong = rejected = anyc = cited = 0
@@ -103,9 +106,10 @@ def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str],
             top1 += ok
             anyc += any((c.law, c.article) in item.cite for c in m.citations)
             choice += ok
-            wrong += not ok and m.tier != "law"
-            law += m.tier == "law"
-            law_wrong += not ok and m.tier == "law"
+            law_reply = hedged and m.tier == "law"
+            wrong += not ok and not law_reply
+            law += law_reply
+            law_wrong += not ok and law_reply
         elif m.status == "ambiguous" and kb is not None:
             firsts = [kb.entry(c.entry_id) for c in m.candidates]
             choice += any(e is not None and (e.citations[0].law, e.citations[0].article) in item.cite

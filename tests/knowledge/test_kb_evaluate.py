@@ -52,3 +52,13 @@ def test_dev_files_parse() -> None:
     assert any(not i.in_scope for i in items)
     assert all(law and not law.startswith("最高人民法院") for i in items for law, _ in i.cite)
 
+
+
+def test_pufas_law_tier_replies_are_counted_apart_but_a_baselines_article_answers_are_not(kb: KnowledgeBase) -> None:
+    items = [DevItem("甲", (("民法典", 1),)), DevItem("乙", (("民法典", 2),))]
+    law = Match("answered", "law", None, 0.3, (Citation("民法典", 9),), (), (), (), None)
+    replies = {"甲": _answer("民法典", 1), "乙": law}
+    ours = score_resident("pufa", items, replies.__getitem__, kb)
+    baseline = score_resident("bm25", items, replies.__getitem__)
+    assert (ours.wrong, ours.law_wrong, ours.law_tier) == (0.0, 0.5, 0.5)  # hedged: "may be related"
+    assert (baseline.wrong, baseline.law_wrong, baseline.law_tier) == (0.5, 0.0, 0.0)  # a plain answer
