@@ -108,7 +108,12 @@ class GroupWriter:
                                 len(batch), exc_info=True)
                 with self._lock:
                     self._pending.extendleft(reversed(batch))
-                self._start_thread_job(loop)
+                try:
+                    self._start_thread_job(loop)
+                except RuntimeError as closed:  # shutting down: fail what is queued, never leave it hanging
+                    with self._lock:
+                        failed = [self._pending.popleft() for _ in range(len(self._pending))]
+                    _settle(failed, [(False, closed)] * len(failed))
                 return
             self.batches += 1
             self.writes += len(batch)

@@ -45,7 +45,9 @@ class Checkpointer:
         self.path = path
         self.busy_timeout = busy_timeout
         self.interval = interval
-        self.commits = 0  # bumped by the writer thread; a stale read only delays one checkpoint
+        # Bumped after each commit (on the loop or the writer thread, unlocked): a lost or stale
+        # increment only delays one checkpoint.
+        self.commits = 0
         self._seen = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="pufa-db-checkpoint", daemon=True)
@@ -82,6 +84,8 @@ class DbRunner:
         self._readers: ThreadPoolExecutor | None = None
         self._checkpointer: Checkpointer | None = None
         self._loop_conn: Connection | None = None
+        self._loop_raw: Any = None
+        self._closed = False
         if is_sqlite(str(engine.url)):
             url = engine.url.set(drivername="sqlite+pysqlite")
             self._sync = create_engine(
@@ -131,19 +135,31 @@ class DbRunner:
         thread hand-offs of the writer thread, which under the GIL cost the loop more than the SQL
         (docs/benchmarks.md, Webhook). Their connection never checkpoints (the checkpointer thread
         does) and never fsyncs a commit (WAL, synchronous=NORMAL)."""
-        assert self._sync is not None
+        if self._sync is None or self._closed:
+            raise RuntimeError("the database runner is closed")
         if self._loop_conn is None:
             self._loop_conn = self._sync.connect()
+        conn = self._loop_conn
+        raw = conn.connection.dbapi_connection
+        assert raw is not None
+        if raw is not self._loop_raw:  # first use, or SQLAlchemy reconnected
             # Its own busy timeout of 0 (on the driver's connection: through SQLAlchemy the statement
             # would begin a write transaction): waiting for the lock is the writer thread's job.
-            raw = self._loop_conn.connection.dbapi_connection
-            assert raw is not None
             raw.execute("PRAGMA busy_timeout=0")
-        conn = self._loop_conn
+            self._loop_raw = raw
         try:
             with conn.begin():
                 result = fn(conn)
         except Exception as exc:
+            # A failed COMMIT (SQLITE_BUSY or I/O) can leave SQLite's transaction open while SQLAlchemy
+            # considers it over; this connection never goes back to the pool to be reset, so end it
+            # here, or it would hold the write lock against the writer thread's retry.
+            if getattr(raw, "in_transaction", False):
+                try:
+                    raw.rollback()
+                except sqlite3.Error:
+                    conn.invalidate()
+                    self._loop_conn = None
             if _is_busy(exc):
                 raise WriterBusy from exc
             raise
@@ -161,6 +177,7 @@ class DbRunner:
         return result
 
     def close(self) -> None:
+        self._closed = True  # write_on_loop refuses from now on; the loop connection is closed below
         for pool in (self._writer, self._readers):
             if pool is not None:
                 pool.shutdown(wait=True)

@@ -80,7 +80,9 @@ async def test_group_writes_on_sqlite_leave_checkpoints_to_their_own_thread(engi
 async def test_group_writes_never_wait_for_the_sqlite_lock_on_the_loop(engine: AsyncEngine) -> None:
     """Group writes run on the loop when SQLite's write lock is free at once; while another process
     holds it they go to the writer thread, which waits for it, in order, and the loop keeps serving."""
-    runner = DbRunner(engine)
+    # A short busy timeout: if an assertion fails while the lock is held, the writer thread gives up
+    # soon instead of keeping the test for minutes.
+    runner = DbRunner(engine, busy_timeout=3.0)
     if not runner.threaded:
         runner.close()
         pytest.skip("PostgreSQL: group writes go through asyncpg, there is no SQLite lock to wait for")
@@ -98,6 +100,8 @@ async def test_group_writes_never_wait_for_the_sqlite_lock_on_the_loop(engine: A
             return n
         return op
 
+    other: sqlite3.Connection | None = None
+    beat: asyncio.Task[None] | None = None
     try:
         loop_thread = threading.current_thread().name
         assert await journal.writer.write(insert(0)) == 0
@@ -119,13 +123,32 @@ async def test_group_writes_never_wait_for_the_sqlite_lock_on_the_loop(engine: A
         assert not writes.done() and written == [0]  # nothing written past the lock …
         assert ticks >= 10  # … and the loop was not blocked waiting for it
         other.execute("COMMIT")
-        other.close()
         assert await asyncio.wait_for(writes, 10) == list(range(1, 21))
-        beat.cancel()
         assert written == list(range(21))  # in the order they were queued
-        assert {threads[n] for n in range(1, 21)} != {loop_thread}  # by the writer thread
-        # The writer thread hands the queue back once it is empty: the next write is on the loop again.
+        assert all(threads[n] != loop_thread for n in range(1, 21))  # by the writer thread
+        # The writer thread hands the queue back once it has found it empty: the next write is on the
+        # loop again.
+        for _ in range(200):
+            if not journal.writer._job_queued:
+                break
+            await asyncio.sleep(0.01)
         assert await journal.writer.write(insert(21)) == 21
         assert threads[21] == loop_thread
     finally:
+        if beat is not None:
+            beat.cancel()
+        if other is not None:
+            other.close()  # ends its transaction if an assertion left it open
         runner.close()
+
+
+async def test_a_group_write_after_the_runner_closed_fails_instead_of_hanging(engine: AsyncEngine) -> None:
+    runner = DbRunner(engine)
+    if not runner.threaded:
+        runner.close()
+        pytest.skip("PostgreSQL: writes go through the app's async engine, which the runner does not own")
+    journal = Journal(runner, account="closed", salt="s")
+    assert await journal.writer.write(lambda c: c.exec_driver_sql("SELECT 1").scalar()) == 1
+    runner.close()
+    with pytest.raises(RuntimeError):
+        await asyncio.wait_for(journal.writer.write(lambda c: c.exec_driver_sql("SELECT 1").scalar()), 10)
