@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.base import utcnow
-from bot.db.migrate import current_revision, head_revision
 from bot.db.runner import DbRunner
+from bot.db.schema import SCHEMA_HEAD, schema_revision
 from bot.db.session import create_engine, create_sessionmaker
 from bot.demo import SANDBOX_PREFIX
 from bot.journal import Journal
@@ -58,8 +58,8 @@ async def database_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     engine = create_engine(settings.database.url, echo=settings.database.echo,
                            busy_timeout=settings.database.busy_timeout)
-    current = await current_revision(engine)
-    if current != head_revision():
+    current = await schema_revision(engine)
+    if current != SCHEMA_HEAD:
         await engine.dispose()
         raise SchemaMissing(
             f"数据库结构不是最新（当前 {current or '未初始化'}），请先运行：pufa db upgrade"

@@ -152,3 +152,11 @@ async def test_a_group_write_after_the_runner_closed_fails_instead_of_hanging(en
     runner.close()
     with pytest.raises(RuntimeError):
         await asyncio.wait_for(journal.writer.write(lambda c: c.exec_driver_sql("SELECT 1").scalar()), 10)
+
+
+async def test_the_schema_head_the_server_checks_is_alembics(engine: AsyncEngine) -> None:
+    from bot.db.migrate import current_revision, head_revision
+    from bot.db.schema import SCHEMA_HEAD, schema_revision
+
+    assert SCHEMA_HEAD == head_revision()  # a new migration must move SCHEMA_HEAD too
+    assert await schema_revision(engine) == await current_revision(engine) == SCHEMA_HEAD
