@@ -81,7 +81,14 @@ machine that took seconds, and the first cell of each row was partly served by t
 (first correct answer) does not wait for it; the time until the helper serves is shown beside it.
 `make run` byte-compiles the project before `pufa serve` (this machine kind sets
 PYTHONDONTWRITEBYTECODE: compiling our modules at every start cost ≈ 0.2 s of the cold start), and
-so does this benchmark before it starts the server.
+so does this benchmark before it starts the server. `pufa serve` checks the schema revision with one
+query against a constant (tested equal to Alembic's head) instead of importing Alembic (≈ 0.1–0.2 s).
+The run before the schema-check change (already byte-compiled), same slow host: cold start 1.67–2.03 s.
+Run to run on this host the figures moved by ±40 % within minutes (three full runs, 08:15–09:10 UTC,
+same code but for the schema check): SQLite with every match computed b/a 0.15 / 0.17, 0.12 / 0.15 and
+0.23 / 0.22 at 16 / 64 connections; p99 at 64 connections 87, 90 and 77 ms; cold start 2.03, 2.49 and
+1.76 s. The table is the last run; the side-by-side comparisons above (alternating, same minutes) are
+the ones to judge changes by.
 
 Earlier this day (first round): knowledge matches moved to a helper process forked from the server
 (bot/matchworker.py, `[knowledge] match_process`, default on; ~37 % of the loop's samples before),
