@@ -121,8 +121,6 @@ class Router:
         return register
 
 
-
-
 class Dispatcher:
     """Tries the routers in the order given; the order written here *is* the precedence."""
 

@@ -221,10 +221,7 @@ class KnowledgeBase:
         if not scores:
             return 0.0
         doc = max(scores, key=scores.__getitem__)
-        unique = list(dict.fromkeys(a.words))
-        idf = self._entry_words.term_idf
-        total = sum(idf(t) for t in unique)
-        return sum(idf(t) for t in unique if daily.contains(t, doc)) / total if total else 0.0
+        return self._entry_words.idf_share(a.words, lambda t: daily.contains(t, doc))
 
     def law_tier_confidence(self, a: Analysis, everyday: float | None = None,
                             article_scores: Any = _UNSET) -> tuple[Ranked | None, float]:
@@ -236,10 +233,7 @@ class KnowledgeBase:
 
     def legal_features(self, a: Analysis, laws: Ranked) -> LegalFeatures:
         """What tells a question about law from chit-chat sharing a word (``legal_confidence``)."""
-        unique = list(dict.fromkeys(a.words))
-        idf = self._article_words.term_idf
-        total = sum(idf(t) for t in unique) or 1.0
-        legal = sum(idf(t) for t in unique if t in self._signal) / total
+        legal = self._article_words.idf_share(a.words, self._signal.__contains__)
         f = laws.features
         return LegalFeatures(legal, f.everyday, f.n_terms, f.known, f.score, f.coverage)
 

@@ -26,7 +26,7 @@ import heapq
 import math
 from array import array
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -136,17 +136,20 @@ class Bm25Index:
         # thousands of documents, asked for every word of a long question): compare in numpy.
         return bool((self._postings()[0][lo:hi] == doc).any())
 
-    def coverage(self, terms: Iterable[str], doc: int) -> float:
-        """Share of the query's idf found in ``doc``: how much of the question it answers."""
+    def idf_share(self, terms: Iterable[str], keep: Callable[[str], bool]) -> float:
+        """Share of the query's idf (by this index, each distinct term once) made of terms ``keep``
+        accepts."""
         unique = list(dict.fromkeys(terms))
         total = sum(self.term_idf(t) for t in unique)
-        return sum(self.term_idf(t) for t in unique if self.contains(t, doc)) / total if total else 0.0
+        return sum(self.term_idf(t) for t in unique if keep(t)) / total if total else 0.0
+
+    def coverage(self, terms: Iterable[str], doc: int) -> float:
+        """Share of the query's idf found in ``doc``: how much of the question it answers."""
+        return self.idf_share(terms, lambda t: self.contains(t, doc))
 
     def known(self, terms: Iterable[str]) -> float:
         """Share of the query's idf made of words found in any document."""
-        unique = list(dict.fromkeys(terms))
-        total = sum(self.term_idf(t) for t in unique)
-        return sum(self.term_idf(t) for t in unique if t in self._terms) / total if total else 0.0
+        return self.idf_share(terms, self._terms.__contains__)
 
     def search(self, terms: Iterable[str], k: int = 10) -> list[Hit]:
         return [Hit(doc, score) for score, doc in top_k(self.scores(terms), k)]
