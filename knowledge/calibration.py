@@ -12,10 +12,14 @@ import tomllib
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import tomli_w
 
-__all__ = ["CALIBRATION_FILE", "Calibration", "Features", "LegalFeatures", "fit_logistic"]
+__all__ = ["CALIBRATION_FILE", "Calibration", "Features", "LegalFeatures", "Route", "fit_logistic"]
+
+# answer: the best entry; choose: numbered candidates; law: the law tier; none: "I don't know".
+Route = Literal["answer", "choose", "law", "none"]
 
 # TOML, not JSON: the package data rules ship *.toml files.
 CALIBRATION_FILE = Path(__file__).resolve().parent / "dict" / "calibration.toml"
@@ -88,10 +92,17 @@ class Calibration:
         """Probability that the message is a legal question (not chit-chat that shares a word)."""
         return _sigmoid(self.legal_bias + sum(w * x for w, x in zip(self.legal_weights, f.vector(), strict=True)))
 
-    def law_tier_answers(self, entry_conf: float, law_conf: float, legal_conf: float) -> bool:
-        """Whether the law tier answers (below the entries' thresholds, or first by ``law_first``)."""
-        return (self.law_first(entry_conf, law_conf) or law_conf >= self.law_threshold
-                or legal_conf >= self.legal_threshold)
+    def route(self, entry_conf: float, law_conf: float, legal_conf: float) -> Route:
+        """Which reply a message gets from its three confidences (KnowledgeBase.match; knowledge/fit.py
+        weighs the same routes when it chooses the thresholds)."""
+        law_first = self.law_first(entry_conf, law_conf)
+        if not law_first and entry_conf >= self.answer_threshold:
+            return "answer"
+        if not law_first and entry_conf >= self.ambiguous_threshold:
+            return "choose"
+        if law_first or law_conf >= self.law_threshold or legal_conf >= self.legal_threshold:
+            return "law"
+        return "none"
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibration:

@@ -316,19 +316,19 @@ class KnowledgeBase:
         # Both confidences estimate the chance that the tier's first article is right: when the law
         # articles are the likelier answer (questions about matters no entry covers, which still share
         # words with some entry), the curated entries give way.
-        law_first = laws is not None and cal.law_first(conf, law_conf)
-        if not law_first and conf >= cal.answer_threshold:
+        route = cal.route(conf, law_conf, self.legal_confidence(a, laws))
+        if route == "answer":
             e = self._entries[ranked.docs[0]]
             cites = tuple(Citation(c.law, c.article) for c in e.citations)
             return Match("answered", "entry", e, conf, cites, (), (), a.keywords, urgent)
-        if not law_first and conf >= cal.ambiguous_threshold:
+        if route == "choose" and ranked.docs:
             cands = tuple(Candidate(self._entries[d].id, self._entries[d].question, round(s, 3))
                           for d, s in zip(ranked.docs[:3], ranked.scores[:3], strict=True))
             # The article each candidate rests on, in the candidates' order: the reply names them so
             # the resident sees the legal basis before choosing.
             firsts = dict.fromkeys(Citation(*self._first_cite[d]) for d in ranked.docs[:3])
             return Match("ambiguous", "entry", None, conf, tuple(firsts), (), cands, a.keywords, urgent)
-        if laws is not None and cal.law_tier_answers(conf, law_conf, self.legal_confidence(a, laws)):
+        if route == "law" and laws is not None and laws.docs:
             chosen = self.law_tier_articles(laws)
             cites = tuple(Citation(art.law, art.number) for art in chosen)
             return Match("answered", "law", None, law_conf, cites, tuple(chosen), (), a.keywords, urgent)

@@ -81,17 +81,18 @@ def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> li
 def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float,
              law_first_at: float | None = None, legal: float = 1.01) -> tuple[float, float, float]:
     """(reward, out-of-scope rejection, wrong written answers per in-scope question), with the law
-    tier first from ``law_first_at`` (default: ``law``) and for legal questions from ``legal``, as
-    in KnowledgeBase.match."""
-    first_at = law if law_first_at is None else law_first_at
+    tier first from ``law_first_at`` (default: ``law``) and for legal questions from ``legal``, routed
+    as KnowledgeBase.match routes (Calibration.route)."""
+    cal = Calibration(answer_threshold=answer, ambiguous_threshold=amb, law_threshold=law,
+                      law_first_threshold=law if law_first_at is None else law_first_at, legal_threshold=legal)
     total, oos, rejected, wrong = 0.0, 0, 0, 0
     for r in rows:
-        law_first = r.law_conf >= first_at and r.law_conf > r.entry_conf
-        if not law_first and r.entry_conf >= answer:
+        route = cal.route(r.entry_conf, r.law_conf, r.legal_conf)
+        if route == "answer":
             kind = ("right" if r.entry_right else "wrong") if r.in_scope else "oos_answered"
-        elif not law_first and r.entry_conf >= amb:
+        elif route == "choose":
             kind = ("choice_right" if r.choice_right else "choice_wrong") if r.in_scope else "oos_choice"
-        elif law_first or r.law_conf >= law or r.legal_conf >= legal:
+        elif route == "law":
             kind = (("law_right" if r.law_right else "law_near" if r.law_near else "law_wrong")
                     if r.in_scope else "oos_answered")
         else:

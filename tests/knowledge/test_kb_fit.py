@@ -74,4 +74,18 @@ def test_a_calibration_file_from_before_a_model_existed_leaves_that_model_off(tm
     cal = Calibration.load(old)
     assert cal.entry_weights == (1.0, 2.0, 3.0, 4.0, 0.0, 0.0)  # new features weigh nothing until re-fitted
     assert cal.law_first_threshold > 1 and cal.legal_threshold > 1  # never reached by a probability
-    assert not cal.law_tier_answers(0.0, 0.49, 1.0) and cal.law_tier_answers(0.0, 0.5, 0.0)
+    assert cal.route(0.0, 0.49, 1.0) == "none" and cal.route(0.0, 0.5, 0.0) == "law"
+
+
+def test_the_route_follows_the_thresholds_in_order() -> None:
+    from knowledge.calibration import Calibration
+
+    cal = Calibration(answer_threshold=0.6, ambiguous_threshold=0.4, law_threshold=0.5, law_first_threshold=0.7,
+                      legal_threshold=0.9)
+    assert cal.route(0.65, 0.2, 0.0) == "answer"
+    assert cal.route(0.65, 0.75, 0.0) == "law"  # the law tier sure enough and likelier right goes first
+    assert cal.route(0.8, 0.75, 0.0) == "answer"  # … but not ahead of a likelier entry
+    assert cal.route(0.45, 0.2, 0.0) == "choose"
+    assert cal.route(0.3, 0.55, 0.0) == "law"  # the fallback when no entry is even a candidate
+    assert cal.route(0.3, 0.2, 0.95) == "law"  # surely a legal question
+    assert cal.route(0.3, 0.2, 0.85) == "none"
