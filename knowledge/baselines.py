@@ -11,11 +11,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-import jieba
-
 from knowledge.engine import Citation, KnowledgeBase, Match
 from knowledge.entries import Entry
 from knowledge.index import Bm25Index
+from knowledge.jieba_loader import jieba
 
 __all__ = ["BASELINES", "KeywordRules", "PlainBm25"]
 

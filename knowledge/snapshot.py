@@ -30,7 +30,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import jieba
+from knowledge.jieba_loader import jieba
 
 log = logging.getLogger("pufa.knowledge.snapshot")
 

@@ -15,7 +15,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-import jieba
+from knowledge.jieba_loader import jieba
 
 DICT_DIR = Path(__file__).resolve().parent / "dict"
 CACHE_FILE = "pufa-jieba.cache"
