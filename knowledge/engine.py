@@ -30,6 +30,10 @@ __all__ = ["EVERYDAY_FILE", "Candidate", "Citation", "KnowledgeBase", "Match", "
 # Field weights: how people ask (question, similar phrasings) counts most, then the curated keywords,
 # then the answer text, which also talks about neighbouring matters. Measured in docs/evaluation.md.
 ENTRY_WEIGHTS = {"question": 3.0, "similar": 3.0, "keywords": 2.0, "topic": 0.5, "answer": 0.4}
+# The similar phrasings are alternatives, not one long text: their number says how many ways an entry
+# is asked, not that it is verbose. Normalised by length, an entry with many phrasings lost to one
+# with few on the very words of its own phrasing ("法律援助要钱不", one of 14 phrasings).
+ENTRY_FIELD_B = {"similar": 0.0}
 ARTICLE_WEIGHTS = {"text": 1.0, "chapter": 0.6, "lay": 1.2}
 BIGRAM_WEIGHT = 0.3  # character bigrams only nudge: they rescue typos, they must not outvote words
 LAY_MAX_TERMS = 1000  # resident phrasings indexed with one article (bounded for huge content sets)
@@ -143,7 +147,7 @@ class KnowledgeBase:
         cache = AnalysisCache(tk)
         analyze = cache.analyze
         published = [e for e in entries if e.published and e.citations]
-        words, grams = Bm25Builder(ENTRY_WEIGHTS), Bm25Builder({"grams": 1.0})
+        words, grams = Bm25Builder(ENTRY_WEIGHTS, field_b=ENTRY_FIELD_B), Bm25Builder({"grams": 1.0})
         lay: dict[Cite, list[str]] = {}
         for e in published:
             q, sims = analyze(e.question), [analyze(s) for s in e.similar]

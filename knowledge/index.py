@@ -177,9 +177,11 @@ class Bm25Builder:
     SAMPLE = 2000  # documents buffered to estimate the average length of each field
 
     def __init__(self, weights: Mapping[str, float], *, k1: float = 1.2, b: float = 0.75,
-                 max_postings: int = 5000) -> None:
+                 field_b: Mapping[str, float] | None = None, max_postings: int = 5000) -> None:
+        """``field_b``: length normalisation per field where it differs from ``b``."""
         self.weights = {f: w for f, w in weights.items() if w > 0}
         self.k1, self.b, self.max_postings = k1, b, max_postings
+        self._b = {f: (field_b or {}).get(f, b) for f in self.weights}
         self._buffer: list[Doc] = []
         self._avg: dict[str, float] | None = None
         self._docs: dict[str, array[int]] = defaultdict(lambda: array("i"))
@@ -207,7 +209,8 @@ class Bm25Builder:
         for f, weight in self.weights.items():
             terms = doc.get(f, ())
             if terms:
-                norm = 1.0 - self.b + self.b * len(terms) / self._avg[f]
+                b = self._b[f]
+                norm = 1.0 - b + b * len(terms) / self._avg[f]
                 for term, count in Counter(terms).items():
                     tf[term] += weight * count / norm
         for term, value in tf.items():

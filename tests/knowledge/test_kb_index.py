@@ -48,3 +48,22 @@ def test_scores_are_bm25f_whichever_way_documents_are_found(monkeypatch: pytest.
         scores, hit = idx.vector(query, budget=10**6, max_terms=100)  # type: ignore[misc]
         assert top_k_vector(scores, hit, 5) == top_k(got, 5)
     assert idx.vector(["nope"]) is None and idx.scores(["nope"]) == {}
+
+
+def test_a_field_without_length_normalisation_does_not_penalise_many_phrasings() -> None:
+    from knowledge.index import Bm25Builder
+
+    # Doc 0 is asked in many ways, doc 1 in one; both have the query's word once in "similar".
+    docs = [{"similar": ["asked", *(f"other{i}" for i in range(30))]}, {"similar": ["asked", "x"]},
+            {"similar": ["y"]}]
+
+    def scores(**options: object) -> dict[int, float]:
+        builder = Bm25Builder({"similar": 1.0}, **options)  # type: ignore[arg-type]
+        for d in docs:
+            builder.add(d)
+        return builder.finish().scores(["asked"])
+
+    normalised = scores()
+    assert normalised[0] < normalised[1]  # the long field's one occurrence weighs less
+    flat = scores(field_b={"similar": 0.0})
+    assert flat[0] == pytest.approx(flat[1])
