@@ -320,7 +320,7 @@ class KnowledgeBase:
         # Both confidences estimate the chance that the tier's first article is right: when the law
         # articles are the likelier answer (questions about matters no entry covers, which still share
         # words with some entry), the curated entries give way.
-        route = cal.route(conf, law_conf, self.legal_confidence(a, laws))
+        route = cal.route(conf, law_conf, self.legal_confidence(a, laws), ranked.features.tie)
         if route == "answer":
             e = self._entries[ranked.docs[0]]
             cites = tuple(Citation(c.law, c.article) for c in e.citations)
@@ -352,8 +352,8 @@ class KnowledgeBase:
         out: list[Cite] = []
         if a.words:
             ranked = self.rank_entries(a)
-            if ranked.docs and self.calibration.entry_confidence(ranked.features) >= \
-                    self.calibration.answer_threshold:
+            if ranked.docs and not ranked.features.tie and \
+                    self.calibration.entry_confidence(ranked.features) >= self.calibration.answer_threshold:
                 out.append(self._first_cite[ranked.docs[0]])
             out += [(self._articles[d].law, self._articles[d].number) for d in self.rank_articles(a, k).docs]
         return list(dict.fromkeys(out))[:k]

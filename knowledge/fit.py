@@ -47,6 +47,7 @@ class Outcomes:
     law_right: bool
     law_near: bool = False  # a gold article among the law tier's citations, not first
     legal_conf: float = 0.0  # that the message is a legal question at all
+    tie: bool = False  # the best entries are a tie (calibration.TIE_MARGIN)
 
 
 def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> list[Outcomes]:
@@ -74,6 +75,7 @@ def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> li
             bool(law_top) and law_top[0] in item.cite,
             any(c in item.cite for c in law_top),
             judged.legal_confidence(a, lr),
+            er.features.tie if er.docs else False,
         ))
     return out
 
@@ -87,7 +89,7 @@ def _utility(rows: Sequence[Outcomes], answer: float, amb: float, law: float,
                       law_first_threshold=law if law_first_at is None else law_first_at, legal_threshold=legal)
     total, oos, rejected, wrong = 0.0, 0, 0, 0
     for r in rows:
-        route = cal.route(r.entry_conf, r.law_conf, r.legal_conf)
+        route = cal.route(r.entry_conf, r.law_conf, r.legal_conf, r.tie)
         if route == "answer":
             kind = ("right" if r.entry_right else "wrong") if r.in_scope else "oos_answered"
         elif route == "choose":
@@ -202,7 +204,7 @@ def threshold_table(kb: KnowledgeBase, items: Sequence[DevItem],
     for t in thresholds:
         amb = min(t, cal.ambiguous_threshold)
         # Entry answers only: where the law tier answers first, the entry is not shown.
-        shown = [r for r in inside if r.entry_conf >= t and not cal.law_first(r.entry_conf, r.law_conf)]
+        shown = [r for r in inside if r.entry_conf >= t and not r.tie and not cal.law_first(r.entry_conf, r.law_conf)]
         right = sum(r.entry_right for r in shown) / len(inside)
         wrong = sum(not r.entry_right for r in shown) / len(inside)
         rest = sum(amb <= r.entry_conf < t for r in rows) / len(rows)

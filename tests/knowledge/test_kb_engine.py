@@ -171,3 +171,17 @@ def test_law_articles_answer_first_when_likelier_right(kb: KnowledgeBase) -> Non
     entry_likelier = replace(law_likelier, entry_bias=2.0)
     m = kb.with_calibration(entry_likelier).match("买到假货怎么办？")
     assert (m.status, m.tier) == ("answered", "entry")
+
+
+def test_two_entries_with_different_answers_in_a_tie_are_offered_not_answered(
+        fixture_entries: list[Entry], small_corpus: LawCorpus, tokenizer: Tokenizer) -> None:
+    fake = next(e for e in fixture_entries if e.id == "fixture-fake-goods")
+    # Asked exactly alike, answered under another article: however sure the match, it is a tie.
+    twin = replace(fake, id="fixture-fake-goods-twin", citations=(CitationRef("消费者权益保护法", 56, ""),))
+    kb = KnowledgeBase.build([*fixture_entries, twin], small_corpus, tokenizer=tokenizer)
+    assert kb.rank_entries(kb.analyze("买到假货怎么办")).features.tie
+    m = kb.match("买到假货怎么办")
+    assert m.status == "ambiguous"
+    assert {c.entry_id for c in m.candidates[:2]} == {"fixture-fake-goods", "fixture-fake-goods-twin"}
+    alone = KnowledgeBase.build(fixture_entries, small_corpus, tokenizer=tokenizer).match("买到假货怎么办")
+    assert alone.status == "answered"  # without the twin the same question is answered

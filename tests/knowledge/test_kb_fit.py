@@ -83,6 +83,7 @@ def test_the_route_follows_the_thresholds_in_order() -> None:
     cal = Calibration(answer_threshold=0.6, ambiguous_threshold=0.4, law_threshold=0.5, law_first_threshold=0.7,
                       legal_threshold=0.9)
     assert cal.route(0.65, 0.2, 0.0) == "answer"
+    assert cal.route(0.95, 0.2, 0.0, tie=True) == "choose"  # two different answers tie: the resident chooses
     assert cal.route(0.65, 0.75, 0.0) == "law"  # the law tier sure enough and likelier right goes first
     assert cal.route(0.8, 0.75, 0.0) == "answer"  # … but not ahead of a likelier entry
     assert cal.route(0.45, 0.2, 0.0) == "choose"
