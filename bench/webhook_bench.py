@@ -62,6 +62,16 @@ NOTES = """Targets (issue 2): p99 < 50 ms at 64 connections in one process, b/a 
 work shares the machine, and the machine's speed varies from day to day — the reference figure for (a)
 on an idle machine was ≈ 25k req/s, 16–17k on 2026-11-29 morning, 6–8k later the same day.
 
+Third session of 2026-11-29 (11:20 UTC; the table above is this run): no change on the webhook path
+but one at start-up — jieba is imported without setuptools' pkg_resources (it used it only to open its own
+files; the import scanned every installed distribution, ≈ 0.1 s CPU in isolation, knowledge/jieba_loader.py).
+The host was slower than in the afternoon before (≈ 900 req/s at 64 connections vs 1.1–1.3k). Side by side,
+yesterday's code (7bc5847) against this session's (knowledge changes included), alternating, three rounds,
+SQLite, every match computed, 64 connections, 6 s: 851 / 891 / 1,070 vs 924 / 915 / 877 req/s, p99 99 / 100 /
+99 vs 114 / 100 / 112 ms, cold start 2.24 / 2.95 / 2.36 vs 2.30 / 2.07 / 2.20 s — no difference beyond the
+noise. The targets p99 < 50 ms at 64 connections and cold start < 2 s are not met on this host (they were on
+the faster host of 2026-11-29 morning: 40 ms, 1.5 s).
+
 This round (2026-11-29, later). The SQLite group writes now run on the event loop itself when SQLite's
 write lock is free at once (`DbRunner.write_on_loop`, busy timeout 0 on that connection); while
 another connection holds the lock the queue goes to the writer thread, which waits for it and hands
