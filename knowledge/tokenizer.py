@@ -29,6 +29,11 @@ _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _WORDLIKE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z0-9]{2,}")
 _SPACES = re.compile(r"\s+")
+# 地 alone is a stopword (the adverbial particle of 慢慢地), but residents call their land 地: "我家的地",
+# "地被占了", "收我家的地". After 的, at the end of a phrase or before a verb, and at the start of a phrase
+# before 被/给/让, it is land (的地方, 的地区, 的地位 … are left alone).
+_LAND = re.compile(r"(?<=的)地(?=$|[\s,，。？！、.?!；;：:被给让租都也还没不要咋怎啥是])"
+                   r"|(?:^|(?<=[\s,，。？！、.?!]))地(?=[被给让])")
 # Ages, sums and dates ("七十多岁", "三千多块", "2023年") say little about the legal question, yet each is a
 # rare word and would outweigh everything else. Multiples (三倍, 十倍) are kept: they name remedies.
 # Public service numbers are words residents ask about ("12348是干啥的"), not amounts or ages.
@@ -112,10 +117,11 @@ class Tokenizer:
             self._ready = True
 
     def normalize(self, text: str) -> str:
-        """NFKC (full-width Latin/digits), traditional → simplified, lower case, no control characters."""
+        """NFKC (full-width Latin/digits), traditional → simplified, lower case, no control characters,
+        a resident's 地 as 土地."""
         text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(self.t2s).lower()
         text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
-        return _SPACES.sub(" ", text).strip()
+        return _LAND.sub("土地", _SPACES.sub(" ", text).strip())
 
     def _expand(self, token: str) -> tuple[str, ...]:
         if _NUMERIC.match(token) and token not in SERVICE_NUMBERS:

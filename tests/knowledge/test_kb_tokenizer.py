@@ -85,3 +85,13 @@ def test_the_server_starts_without_importing_pkg_resources() -> None:
     code = "import sys, bot.cli.serve, knowledge.snapshot; print('pkg_resources' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_a_residents_di_is_land_and_the_particle_is_not() -> None:
+    from knowledge.tokenizer import Tokenizer
+
+    t = Tokenizer()
+    for text in ("我家的地被占了", "镇上要收我家的地", "地被征了", "承包的地租给别人"):
+        assert "土地" in t.analyze(text).words, text
+    for text in ("他慢慢地走", "去他的地方", "高兴地说"):
+        assert "土地" not in t.analyze(text).words, text
