@@ -320,7 +320,11 @@ class KnowledgeBase:
         # Both confidences estimate the chance that the tier's first article is right: when the law
         # articles are the likelier answer (questions about matters no entry covers, which still share
         # words with some entry), the curated entries give way.
-        route = cal.route(conf, law_conf, self.legal_confidence(a, laws), ranked.features.tie)
+        route = cal.route(conf, law_conf, 0.0, ranked.features.tie)
+        if route == "none":
+            # The legal-question model only decides between the law tier and no match: computed only
+            # for the messages that reach that choice, not on every match.
+            route = cal.route(conf, law_conf, self.legal_confidence(a, laws), ranked.features.tie)
         if route == "answer":
             e = self._entries[ranked.docs[0]]
             cites = tuple(Citation(c.law, c.article) for c in e.citations)
