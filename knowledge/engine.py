@@ -46,6 +46,11 @@ LAW_TIER_MAX = 3
 # An entry also scores by how well the query matches the article it cites first: the law text and the
 # resident phrasings indexed with it (measured in docs/evaluation.md).
 ENTRY_ARTICLE_WEIGHT = 0.25
+# A resident's story is full of everyday words that are rare in the entries (从来不, 今年, 意思): by
+# their idf alone they outweighed the legal words and pulled in entries that happen to share them
+# ("厂里从来不给我们交社保" → an online-dating scam entry). Words outside the legal signal vocabulary
+# (``legal_signal``) count this much (measured in docs/evaluation.md).
+EVERYDAY_TERM_WEIGHT = 0.6
 LAW_TIER_RELATIVE = 0.7  # further articles only when close to the best one
 # Everyday messages (not about law), written for pufa: an index of them tells chit-chat that shares a
 # word with some entry from a legal question (a confidence feature), and they are the out-of-scope
@@ -210,6 +215,9 @@ class KnowledgeBase:
         signal = self._signal
         return not signal or any(w in signal for w in a.words)
 
+    def _term_weight(self, term: str) -> float:
+        return 1.0 if not self._signal or term in self._signal else EVERYDAY_TERM_WEIGHT
+
     def everyday_overlap(self, a: Analysis, leave_out: bool = False) -> float:
         """Share of the message's weight (by the entries' idf) found in the closest everyday message
         (weather, farming, phones, shopping, small talk): "手机内存满了咋个清理" shares 手机 with an
@@ -259,7 +267,7 @@ class KnowledgeBase:
 
     def rank_entries(self, a: Analysis, k: int = 5, everyday: float | None = None,
                      article_scores: Any = _UNSET) -> Ranked:
-        found = self._entry_words.vector(a.words, ENTRY_BUDGET, ENTRY_MAX_TERMS)
+        found = self._entry_words.vector(a.words, ENTRY_BUDGET, ENTRY_MAX_TERMS, self._term_weight)
         # Bigrams are the fallback for words the entries do not know (typos, unusual words).
         if a.bigrams and any(w not in self._entry_words for w in a.words):
             grams = self._entry_grams.vector(a.bigrams, ENTRY_BUDGET // 2)

@@ -84,14 +84,16 @@ class Bm25Index:
         tid = self._terms.get(term)
         return self.default_idf if tid is None else self._idf[tid]
 
-    def vector(self, terms: Iterable[str], budget: int = 8000, max_terms: int = 24) -> tuple[Any, Any] | None:
+    def vector(self, terms: Iterable[str], budget: int = 8000, max_terms: int = 24,
+               weight: Callable[[str], float] | None = None) -> tuple[Any, Any] | None:
         """(scores, hit): summed impacts for every document (a float64 numpy vector, 0 where no term
         occurs) and the documents that score (sorted; finding them in the vector costs more than the
         whole query at 100k documents), or None when no query term is known. Each distinct query term
         counts once.
 
         Rare terms first, at most ``max_terms`` of them (a long story's commonest words add nothing
-        but time); each term reads its share of the remaining budget of postings."""
+        but time); each term reads its share of the remaining budget of postings. ``weight``: a
+        factor per query term (default 1 for every term)."""
         ids = self._terms
         idf = self._idf
         known = sorted((t for t in dict.fromkeys(terms) if t in ids), key=lambda t: -idf[ids[t]])[:max_terms]
@@ -109,7 +111,8 @@ class Bm25Index:
             left -= n
             docs = all_docs[lo:lo + n]
             # A document occurs once in a term's postings, so the fancy-indexed add is exact.
-            acc[docs] += all_impacts[lo:lo + n]
+            factor = 1.0 if weight is None else weight(term)
+            acc[docs] += all_impacts[lo:lo + n] if factor == 1.0 else factor * all_impacts[lo:lo + n]
             touched.append(docs)
         # The same documents either way (every impact is positive): scanning a short vector is
         # cheaper than sorting the touched postings, sorting them is cheaper for a long one.

@@ -185,3 +185,22 @@ def test_two_entries_with_different_answers_in_a_tie_are_offered_not_answered(
     assert {c.entry_id for c in m.candidates[:2]} == {"fixture-fake-goods", "fixture-fake-goods-twin"}
     alone = KnowledgeBase.build(fixture_entries, small_corpus, tokenizer=tokenizer).match("买到假货怎么办")
     assert alone.status == "answered"  # without the twin the same question is answered
+
+
+def test_a_rare_everyday_word_does_not_outvote_the_legal_word(monkeypatch: pytest.MonkeyPatch,
+                                                              fixture_entries: list[Entry], small_corpus: LawCorpus,
+                                                              tokenizer: Tokenizer) -> None:
+    # 从来不 occurs in one entry only, so its idf is as high as 工资's: a resident's everyday words
+    # must not decide which legal matter the message is about.
+    fake = next(e for e in fixture_entries if e.id == "fixture-fake-goods")
+    shop = replace(fake, id="fixture-online-shop", question="网店卖的东西从来不发货怎么办",
+                   similar=("网上下单了商家一直不发货",), keywords=("不发货",))
+    kb = KnowledgeBase.build([*fixture_entries, shop], small_corpus, tokenizer=tokenizer)
+    a = kb.analyze("厂里从来不发工资")
+
+    def best() -> str:
+        return kb.entries()[kb.rank_entries(a).docs[0]].id
+
+    assert best() == "fixture-wage-arrears"
+    monkeypatch.setattr("knowledge.engine.EVERYDAY_TERM_WEIGHT", 1.0)
+    assert best() == "fixture-online-shop"  # every word at full weight: the everyday words win

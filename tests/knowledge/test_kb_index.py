@@ -67,3 +67,13 @@ def test_a_field_without_length_normalisation_does_not_penalise_many_phrasings()
     assert normalised[0] < normalised[1]  # the long field's one occurrence weighs less
     flat = scores(field_b={"similar": 0.0})
     assert flat[0] == pytest.approx(flat[1])
+
+
+def test_a_query_term_weight_scales_that_terms_share_of_every_score() -> None:
+    docs = corpus(200)
+    idx = Bm25Index.build(docs, {"text": 1.0, "title": 2.0}, max_postings=10**6)
+    query = ["w1", "w2"]
+    w1, w2 = idx.scores(["w1"], budget=10**6), idx.scores(["w2"], budget=10**6)
+    halved, _ = idx.vector(query, budget=10**6, weight=lambda t: 0.5 if t == "w1" else 1.0)  # type: ignore[misc]
+    for d in set(w1) | set(w2):
+        assert halved[d] == pytest.approx(0.5 * w1.get(d, 0.0) + w2.get(d, 0.0))
