@@ -7,6 +7,7 @@ the law tier exists for them). The held-out thirds are never seen here.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -33,6 +34,10 @@ REWARD = {"right": 1.0, "wrong": -1.0, "choice_right": 0.5, "choice_wrong": -0.3
           # shown still helps), and an unrelated one costs little more than the referral alone.
           "law_right": 0.5, "law_near": 0.3, "law_wrong": -0.1}
 _GRID = [i / 40 for i in range(1, 40)]
+# Two questions' worth of reward: on a few hundred questions, answer thresholds this close are equally
+# good for residents (choose_thresholds lets the law tier decide between them), at most this many.
+RESIDENT_REWARD_SLACK = 2.0
+MAX_CANDIDATES = 12
 
 
 @dataclass(frozen=True)
@@ -112,38 +117,71 @@ def choose_thresholds(rows: Sequence[Outcomes],
     """Answer and law thresholds by the reward above; the ambiguous band is one of a few widths below
     the answer threshold (less to over-fit on a few hundred questions than a free threshold).
 
-    The answer threshold is chosen on the residents' questions (``rows``) alone: it decides how often
-    a resident gets a written answer. ``law_rows`` (lay questions outside the curated topics) then
-    only move the law tier's two thresholds (as a fallback, and before the entries), with the same
-    out-of-scope constraint, and last the threshold above which any legal question gets the law tier.
+    The answer threshold is chosen on the residents' questions (``rows``): it decides how often a
+    resident gets a written answer. ``law_rows`` (lay questions outside the curated topics) then move
+    the law tier's two thresholds (as a fallback, and before the entries), with the same out-of-scope
+    constraint, and last the threshold above which any legal question gets the law tier. Among answer
+    thresholds within ``RESIDENT_REWARD_SLACK`` of the residents' best, the one that leaves the best
+    total reward with the law tier wins: the best for residents alone could use up the whole
+    out-of-scope allowance on one more everyday message, leaving the law tier none.
     Returns (answer, ambiguous, law, law first, legal)."""
-    best: tuple[float, tuple[float, float, float]] = (float("-inf"), (0.6, 0.45, 0.5))
     if not rows:
         raise ValueError("no questions to choose thresholds on")
+    near: dict[tuple[float, float], tuple[float, float]] = {}  # (answer, ambiguous) → (reward, law)
     for answer, band in ((a, b) for a in _GRID for b in AMBIGUOUS_BANDS):
         amb = round(max(0.0, answer - band), 3)
         for law in _GRID:
             value, rejection, wrong = _utility(rows, answer, amb, law)
-            if rejection >= MIN_OOS_REJECTION and wrong <= MAX_WRONG and value > best[0]:
-                best = (value, (answer, amb, law))
-    if best[0] == float("-inf"):
+            if rejection >= MIN_OOS_REJECTION and wrong <= MAX_WRONG and value > near.get((answer, amb), (-1e18,))[0]:
+                near[(answer, amb)] = (value, law)
+    if not near:
         raise ValueError(f"no thresholds reach {MIN_OOS_REJECTION:.0%} out-of-scope rejection with at most "
                          f"{MAX_WRONG:.0%} wrong answers on the tuning split: add content or negatives")
-    answer, amb, law = best[1]
+    best = max(value for value, _ in near.values())
+    # Highest residents' reward first; equal rewards in grid order (the first found wins, as before).
+    # Thresholds between the same two confidences route every question alike: one of each.
+    confs = sorted(r.entry_conf for r in rows)
+    seen: set[tuple[int, int]] = set()
+    candidates = []
+    for (answer, amb), (value, law) in sorted(near.items(), key=lambda kv: -kv[1][0]):
+        routes = (bisect_left(confs, answer), bisect_left(confs, amb))
+        if value >= best - RESIDENT_REWARD_SLACK and routes not in seen:
+            seen.add(routes)
+            candidates.append(((answer, amb), law))
+    candidates = candidates[:MAX_CANDIDATES]
+    if not law_rows:
+        (answer, amb), law = candidates[0]
+        return (answer, amb, law, *_legal_stage(rows, answer, amb, law, law))
+    choices = []
+    for (answer, amb), law in candidates:
+        law, first = _law_stage(rows, law_rows, answer, amb, law)
+        legal = _legal_stage([*rows, *law_rows], answer, amb, law, first)[1]
+        total = _utility([*rows, *law_rows], answer, amb, law, first, legal)[0]
+        choices.append((total, (answer, amb, law, first, legal)))
+    return max(choices, key=lambda c: c[0])[1]  # ties: the earlier (higher residents' reward)
+
+
+def _law_stage(rows: Sequence[Outcomes], law_rows: Sequence[Outcomes], answer: float, amb: float,
+               law: float) -> tuple[float, float]:
+    """The law tier's fallback and law-first thresholds for given entry thresholds. The wrong-answer
+    cap is the residents' (rows): lay questions only add their reward."""
     every = [*rows, *law_rows]
-    first = law
-    if law_rows:
-        # The wrong-answer cap is the residents' (rows): lay questions only add their reward.
-        _, (law, first) = max(
-            ((value, (fallback, first)) for first in _GRID for fallback in _GRID if fallback <= first
-             for value, rejection, _ in [_utility(every, answer, amb, fallback, first)]
-             if rejection >= MIN_OOS_REJECTION and _utility(rows, answer, amb, fallback, first)[2] <= MAX_WRONG),
-            default=(0.0, (law, law)))
-    # Off (1.01) unless some threshold pays more than none.
+    _, (fallback, first) = max(
+        ((value, (fallback, first)) for first in _GRID for fallback in _GRID if fallback <= first
+         for value, rejection, _ in [_utility(every, answer, amb, fallback, first)]
+         if rejection >= MIN_OOS_REJECTION and _utility(rows, answer, amb, fallback, first)[2] <= MAX_WRONG),
+        default=(0.0, (law, law)))
+    return fallback, first
+
+
+def _legal_stage(every: Sequence[Outcomes], answer: float, amb: float, law: float,
+                 first: float) -> tuple[float, float]:
+    """(law first, legal): the threshold above which any legal question gets the law tier, off (1.01)
+    unless some threshold pays more than none."""
     _, legal = max(((value, legal) for legal in (*_GRID, 1.01)
                     for value, rejection, _ in [_utility(every, answer, amb, law, first, legal)]
                     if rejection >= MIN_OOS_REJECTION), key=lambda vl: (vl[0], vl[1]))
-    return answer, amb, law, first, legal
+    return first, legal
 
 
 def oos_examples() -> list[DevItem]:

@@ -90,3 +90,17 @@ def test_the_route_follows_the_thresholds_in_order() -> None:
     assert cal.route(0.3, 0.55, 0.0) == "law"  # the fallback when no entry is even a candidate
     assert cal.route(0.3, 0.2, 0.95) == "law"  # surely a legal question
     assert cal.route(0.3, 0.2, 0.85) == "none"
+
+
+def test_among_equally_good_answer_thresholds_the_one_leaving_room_for_the_law_tier_wins() -> None:
+    # Residents: answering at 0.6 gains three more right answers (+3) but lets one of 100 everyday
+    # messages through (−2); the law tier (law confidence 0.5) would take three more, and four of 100
+    # is past the allowance (97 %), so with the lower answer threshold the law tier cannot answer.
+    rows = ([resident(0.9, True)] * 50 + [resident(0.62, True)] * 3 + [outside(0.61)]
+            + [outside(0.0, law_conf=0.5)] * 3 + [outside(0.0)] * 96)
+    # Lay questions whose first article is right, at the same law confidence: forty of them.
+    lay = [Outcomes(True, 0.0, False, False, 0.5, True)] * 40
+    alone = choose_thresholds(rows)
+    assert alone[0] <= 0.6  # residents alone: the extra right answers are worth the everyday message
+    answer, _, law, _, _ = choose_thresholds(rows, lay)
+    assert answer > 0.61 and law <= 0.5  # one reward point less for residents, forty lay questions answered
