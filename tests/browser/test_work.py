@@ -52,7 +52,9 @@ async def test_create_and_schedule_post_then_push_log_shows_it_sent(page: Page, 
     await page.fill("input[name=title]", "同一天的第二条")
     await page.click("#editor")
     await page.keyboard.type("正文")
-    await page.fill("input[name=send_at]", (when + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S"))
+    # An hour later, but never past midnight in Shanghai (after 23:00 it would be the next day's quota).
+    later = min(when + timedelta(hours=1), when.replace(hour=23, minute=59, second=59, microsecond=0))
+    await page.fill("input[name=send_at]", later.strftime("%Y-%m-%dT%H:%M:%S"))
     await page.locator("#quota-live").wait_for()  # shown while typing, before saving
     assert "每天只能群发 1 次" in await page.inner_text("#quota-live")
     await page.click("button[value=schedule]")
