@@ -153,11 +153,11 @@ def choose_thresholds(rows: Sequence[Outcomes],
     candidates = candidates[:MAX_CANDIDATES]
     if not law_rows:
         (answer, amb), law = candidates[0]
-        return (answer, amb, law, *_legal_stage(rows, answer, amb, law, law))
+        return answer, amb, law, law, _legal_threshold(rows, answer, amb, law, law)
     choices = []
     for (answer, amb), law in candidates:
         law, first = _law_stage(rows, law_rows, answer, amb, law)
-        legal = _legal_stage([*rows, *law_rows], answer, amb, law, first)[1]
+        legal = _legal_threshold([*rows, *law_rows], answer, amb, law, first)
         total = _utility([*rows, *law_rows], answer, amb, law, first, legal)[0]
         choices.append((total, (answer, amb, law, first, legal)))
     return max(choices, key=lambda c: c[0])[1]  # ties: the earlier (higher residents' reward)
@@ -176,14 +176,13 @@ def _law_stage(rows: Sequence[Outcomes], law_rows: Sequence[Outcomes], answer: f
     return fallback, first
 
 
-def _legal_stage(every: Sequence[Outcomes], answer: float, amb: float, law: float,
-                 first: float) -> tuple[float, float]:
-    """(law first, legal): the threshold above which any legal question gets the law tier, off (1.01)
-    unless some threshold pays more than none."""
+def _legal_threshold(every: Sequence[Outcomes], answer: float, amb: float, law: float, first: float) -> float:
+    """The threshold above which any legal question gets the law tier: off (1.01) unless some threshold
+    pays more than none."""
     _, legal = max(((value, legal) for legal in (*_GRID, 1.01)
                     for value, rejection, _ in [_utility(every, answer, amb, law, first, legal)]
                     if rejection >= MIN_OOS_REJECTION), key=lambda vl: (vl[0], vl[1]))
-    return first, legal
+    return legal
 
 
 def oos_examples() -> list[DevItem]:
