@@ -21,14 +21,16 @@ from bot.db.schema import SCHEMA_HEAD, schema_revision
 from bot.db.session import create_engine, create_sessionmaker
 from bot.demo import SANDBOX_PREFIX
 from bot.journal import Journal
-from bot.knowledge_service import KnowledgeHolder, KnowledgeView
+from bot.knowledge_service import KnowledgeHolder
 from bot.live_settings import LiveSettings
+from bot.matchworker import Preload
 from bot.responder import Responder
 from bot.routing import build_dispatcher
 from bot.services import AppServices
 from bot.wechat.client import WechatClient
 from bot.wechat.crypto import MessageCrypto
 from bot.wechat.webhook import Webhook
+from knowledge.view import KnowledgeView
 from sandbox.api import PLATFORM_KEY, SandboxPlatform, create_api_app, sent
 from sandbox.dingtalk import ROBOT_KEY, mount_demo
 from scheduler.runtime import demo_settings, scheduler_lifetime
@@ -46,6 +48,8 @@ WECHAT = web.AppKey("wechat_client", WechatClient)
 RESPONDER = web.AppKey("responder", Responder)
 WEBHOOK = web.AppKey("webhook", Webhook)
 PREBUILT = web.AppKey("prebuilt_knowledge", KnowledgeView)
+# The match helper `pufa serve` started before its imports (bot.matchworker.preload).
+PRELOAD = web.AppKey("preloaded_match_helper", Preload)
 # The settings in force (file + admin overlay + environment); SETTINGS stays the file + environment.
 LIVE = web.AppKey("live_settings", LiveSettings)
 
@@ -89,7 +93,7 @@ async def knowledge_ctx(app: web.Application) -> AsyncIterator[None]:
     if prebuilt is not None:
         holder.use(prebuilt)
     else:
-        await holder.load()
+        await holder.load(preload=app.get(PRELOAD))
     app[HOLDER] = holder
     app[SERVICES] = AppServices(app[LIVE], holder)
     # The index is millions of long-lived objects. Left to the cyclic collector, every full
@@ -192,16 +196,20 @@ def create_app(
     *,
     platform: SandboxPlatform | None = None,
     knowledge: KnowledgeView | None = None,
+    preload: Preload | None = None,
 ) -> web.Application:
     """Build the application; ``settings`` must already have demo credentials applied.
 
-    ``knowledge`` lets tests and benchmarks share one prebuilt knowledge base between apps.
+    ``knowledge`` lets tests and benchmarks share one prebuilt knowledge base between apps;
+    ``preload`` is the match helper ``pufa serve`` started first (adopted if its snapshot fits).
     """
     app = web.Application(client_max_size=settings.server.body_limit)
     app[SETTINGS] = settings
     app[LIVE] = LiveSettings(settings)
     if knowledge is not None:
         app[PREBUILT] = knowledge
+    if preload is not None:
+        app[PRELOAD] = preload
     for ctx in (database_ctx, live_settings_ctx, knowledge_ctx, http_ctx, responder_ctx, retention_ctx):
         app.cleanup_ctx.append(ctx)
     app.cleanup_ctx.append(scheduler_ctx)

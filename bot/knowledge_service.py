@@ -19,14 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
 from bot.db.models import KbEntry
-from bot.matchworker import MatchWorker
+from bot.matchworker import MatchWorker, Preload
 from knowledge import snapshot
 from knowledge.engine import KnowledgeBase, Match
 from knowledge.entries import Entry, entry_from_dict, load_entries
-from knowledge.laws import Article, LawCorpus
+from knowledge.laws import LawCorpus
 from knowledge.tokenizer import Tokenizer
+from knowledge.view import DeferredView, KnowledgeView
 
 log = logging.getLogger("pufa.knowledge")
+
+# How long the server waits for a preloaded match helper to say which snapshot it loaded (it takes
+# about a second; past this the server starts without it).
+PRELOAD_WAIT = 15.0
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "knowledge" / "data"
 
@@ -42,31 +47,6 @@ def laws_dir(settings: Settings) -> Path:
 def load_corpus(settings: Settings) -> LawCorpus:
     # The bundled local regulations are the town's own province's (重庆市禁毒条例), cited by answers.
     return LawCorpus.load(laws_dir(settings), include_local=True)
-
-
-class KnowledgeView:
-    """One immutable build: the index and the law corpus behind it."""
-
-    def __init__(self, kb: KnowledgeBase, corpus: LawCorpus) -> None:
-        self.kb = kb
-        self.corpus = corpus
-
-    def match(self, text: str) -> Match:
-        return self.kb.match(text)
-
-    def topics(self) -> tuple[tuple[str, str, tuple[Entry, ...]], ...]:
-        return self.kb.topics()
-
-    def entry(self, entry_id: str) -> Entry | None:
-        return self.kb.entry(entry_id)
-
-    def warm_up(self) -> None:
-        """Match every entry's question once (what the match helper does before it serves)."""
-        for e in self.kb.entries():
-            self.kb.match(e.question)
-
-    def article(self, law: str, number: int) -> Article | None:
-        return self.corpus.get(law, number)
 
 
 def build_view(entries: list[Entry], corpus: LawCorpus, cache_dir: str) -> KnowledgeView:
@@ -113,12 +93,11 @@ class KnowledgeHolder:
         self.settings = settings
         self.sessions = sessions
         self._view: KnowledgeView | None = None
-        self._corpus: LawCorpus | None = None
         self._memory: OrderedDict[str, Match] | None = None
         self._worker: MatchWorker | None = None
         self._workers_on = False
 
-    def _install(self, view: KnowledgeView) -> None:
+    def _install(self, view: KnowledgeView, worker: MatchWorker | None = None) -> None:
         # One assignment each, no await between them: a request sees the old pair or the new one.
         old_worker = self._worker
         self._view = view
@@ -126,8 +105,7 @@ class KnowledgeHolder:
         # questions); a match is a pure function of the text and the immutable view, so a remembered
         # one is exact, and a reload starts a new memory ([knowledge] match_memory distinct texts).
         self._memory = OrderedDict() if self.settings.knowledge.match_memory > 0 else None
-        self._worker = self._new_worker(view) if self._workers_on else None
-        self._corpus = view.corpus
+        self._worker = worker or (self._new_worker(view) if self._workers_on else None)
         if old_worker is not None:
             old_worker.retire()
 
@@ -168,7 +146,9 @@ class KnowledgeHolder:
     def use(self, view: KnowledgeView) -> None:
         self._install(view)
 
-    async def load(self) -> KnowledgeView:
+    async def load(self, preload: Preload | None = None) -> KnowledgeView:
+        """Load (or reload) the knowledge base; ``preload``: a match helper started with the process
+        (``pufa serve``), adopted if it loaded the snapshot of these entries, else discarded."""
         loop = asyncio.get_running_loop()
         entries: list[Entry] = []
         if self.sessions is not None:
@@ -176,11 +156,33 @@ class KnowledgeHolder:
         if not entries:
             entries = await loop.run_in_executor(None, load_entries, entries_dir(self.settings))
             log.info("knowledge base: %d entries from the bundled files", len(entries))
+        if preload is not None:
+            adopted = await self._adopt(preload, entries)
+            if adopted is not None:
+                return adopted
         # Built (or loaded from the snapshot) outside the answering thread, so answers continue
         # from the old view meanwhile.
         view = await loop.run_in_executor(None, snapshot_view, entries, self.settings)
         view.match("你好")  # warm-up: jieba loads its dictionary on first use
         self._install(view)
+        return view
+
+    async def _adopt(self, preload: Preload, entries: list[Entry]) -> KnowledgeView | None:
+        loop = asyncio.get_running_loop()
+        key = await loop.run_in_executor(None, snapshot.fingerprint, entries, [laws_dir(self.settings)])
+        loaded = await loop.run_in_executor(None, preload.loaded_key, PRELOAD_WAIT)
+        if loaded != key or not self.settings.knowledge.match_process:
+            log.info("preloaded match helper not used (it loaded %s)", "another snapshot" if loaded else "none")
+            preload.discard()
+            return None
+        # The server's own copy of the index is loaded only if something needs it: matches go to the
+        # helper, which loaded the snapshot while the server was importing the rest.
+        view = DeferredView(entries, lambda: snapshot_view(entries, self.settings))
+        worker = MatchWorker(view, adopt=preload)
+        if not await worker.ready():
+            worker.close()
+            return None
+        self._install(view, worker)
         return view
 
     async def match(self, text: str) -> Match:

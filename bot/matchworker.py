@@ -15,6 +15,11 @@ The child does nothing else: it closes every other descriptor (the listening soc
 database files), ignores the signals meant for the server, never runs the server's clean-up
 (``os._exit``) and exits when the server's end of the socket closes, also when the server dies.
 If the child fails, its pending texts and every later one are matched in the server's loop.
+
+At ``pufa serve``'s start the helper is forked before anything else (``preload``) and loads the
+knowledge snapshot itself while the server imports the rest; its first frame names the snapshot it
+loaded, and the server adopts it only if that is the one its knowledge base needs. Such a helper's
+view is its own copy, so its answers travel by value.
 """
 
 from __future__ import annotations
@@ -31,11 +36,13 @@ import signal
 import socket
 import struct
 import time
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from knowledge.engine import Match
 from knowledge.entries import Entry
 from knowledge.laws import Article
+
+if TYPE_CHECKING:  # the engine (numpy, jieba) is not imported before ``preload`` forks
+    from knowledge.engine import Match
 
 log = logging.getLogger("pufa.knowledge.worker")
 
@@ -46,9 +53,10 @@ STALL_SECONDS = 5.0
 
 
 class View(Protocol):
-    """What the child needs of a knowledge view (bot.knowledge_service.KnowledgeView)."""
+    """What the child needs of a knowledge view (knowledge.view.KnowledgeView)."""
 
-    corpus: Any
+    @property
+    def corpus(self) -> Any: ...
 
     def match(self, text: str) -> Match: ...
 
@@ -94,8 +102,9 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
-def _child(sock: socket.socket, view: View) -> None:
-    """The child's whole life: answer frames until the server's end closes."""
+def _child(sock: socket.socket, view: View, by_value: bool = False) -> None:
+    """The child's whole life: answer frames until the server's end closes. ``by_value``: the
+    server does not share this view's objects, so entries and articles travel as copies."""
     while True:
         header = _recv_exact(sock, _HEADER.size)
         if header is None:
@@ -111,23 +120,32 @@ def _child(sock: socket.socket, view: View) -> None:
                 answers.append((request_id, False, type(exc).__name__))
         buf = io.BytesIO()
         buf.write(b"\0" * _HEADER.size)
-        _RefPickler(buf, view).dump(answers)
+        (pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL) if by_value else _RefPickler(buf, view)).dump(answers)
         frame = buf.getbuffer()
         _HEADER.pack_into(frame, 0, len(frame) - _HEADER.size)
         sock.sendall(frame)
         del frame
 
 
+def _send(sock: socket.socket, payload: bytes) -> None:
+    sock.sendall(_HEADER.pack(len(payload)) + payload)
+
+
+def _detach(sock: socket.socket) -> None:
+    """A child's first steps: deaf to the server's signals, holding no descriptor of the server's."""
+    # The inherited wakeup fd is the server loop's self-pipe: a signal here must not wake it.
+    signal.set_wakeup_fd(-1)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)  # the server stops us by closing the socket
+    keep = sock.fileno()
+    os.closerange(3, keep)
+    os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+
+
 def _become_child(sock: socket.socket, view: View) -> None:
     code = 0
     try:
-        # The inherited wakeup fd is the server loop's self-pipe: a signal here must not wake it.
-        signal.set_wakeup_fd(-1)
-        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(sig, signal.SIG_IGN)  # the server stops us by closing the socket
-        keep = sock.fileno()
-        os.closerange(3, keep)
-        os.closerange(keep + 1, os.sysconf("SC_OPEN_MAX"))
+        _detach(sock)
         # Objects made since the server's freeze (a reload's index) would otherwise be scanned
         # and their shared pages copied.
         gc.freeze()
@@ -135,7 +153,7 @@ def _become_child(sock: socket.socket, view: View) -> None:
         # copies each such page: done here, before the child says it is ready, rather than under the
         # first residents' requests (p99 of the first seconds after a start was 0.4-0.7 s).
         view.warm_up()
-        sock.sendall(_HEADER.pack(len(_READY)) + _READY)
+        _send(sock, _READY)
         _child(sock, view)
     except BaseException:
         code = 1
@@ -143,17 +161,115 @@ def _become_child(sock: socket.socket, view: View) -> None:
         os._exit(code)
 
 
+def _become_preloaded_child(sock: socket.socket, cache_dir: str) -> None:
+    """Load the newest knowledge snapshot, say which (its key; "" for none), then serve. Its view is
+    its own copy, not the server's: answers go by value."""
+    code = 0
+    try:
+        _detach(sock)
+        from knowledge import snapshot  # here, not in the server's start before the fork
+
+        key = snapshot.latest(cache_dir) or ""
+        view = snapshot.load(cache_dir, key) if key else None
+        if view is None or not callable(getattr(view, "match", None)):
+            _send(sock, pickle.dumps(""))
+            return
+        gc.freeze()  # long-lived: the collector need not rescan them
+        _send(sock, pickle.dumps(key))
+        _send(sock, _READY)
+        _child(sock, view, by_value=True)
+    except BaseException:
+        code = 1
+    finally:
+        os._exit(code)
+
+
+class Preload:
+    """The server's handle on a match helper started before the server's own imports (``preload``)."""
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock
+
+    def loaded_key(self, timeout: float) -> str | None:
+        """The key of the snapshot the helper loaded ("" if none), waiting at most ``timeout``
+        seconds; None when it did not say (it failed, or is still loading)."""
+        self.sock.settimeout(timeout)
+        try:
+            header = _recv_exact(self.sock, _HEADER.size)
+            payload = _recv_exact(self.sock, _HEADER.unpack(header)[0]) if header else None
+            key = pickle.loads(payload) if payload is not None else None
+            return key if isinstance(key, str) else None
+        except (OSError, pickle.UnpicklingError):
+            return None
+        finally:
+            with contextlib.suppress(OSError):
+                self.sock.settimeout(None)
+
+    def discard(self) -> None:
+        """Not adopted: the helper exits when its socket closes."""
+        self.sock.close()
+        _reap(self.pid)
+
+
+def preload(cache_dir: str) -> Preload | None:
+    """Start the match helper at once, loading the newest knowledge snapshot in ``cache_dir``.
+
+    Called by ``pufa serve`` before it imports the web server and the database layer: on two cores the
+    helper's load (~0.6 s of the cold start, jieba's dictionary most of it) then runs beside those
+    imports instead of after them. The server adopts the helper (``MatchWorker.adopt``) if the
+    snapshot is the one its knowledge base needs, else discards it and starts as without.
+    """
+    from knowledge import snapshot
+
+    if not cache_dir or snapshot.latest(cache_dir) is None:
+        return None
+    parent, child = socket.socketpair()
+    try:
+        pid = os.fork()
+    except OSError as exc:
+        log.warning("no preloaded match helper (%s)", exc)
+        parent.close()
+        child.close()
+        return None
+    if pid == 0:  # pragma: no cover - runs in the child, which never returns
+        parent.close()
+        _become_preloaded_child(child, cache_dir)
+    child.close()
+    return Preload(pid, parent)
+
+
+def _reap(pid: int) -> None:
+    """Wait briefly for a child that was told to stop (its socket closed), then kill it."""
+    deadline = time.monotonic() + 1.0
+    while True:
+        with contextlib.suppress(ChildProcessError):
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done == 0 and time.monotonic() < deadline:
+                time.sleep(0.002)
+                continue
+            if done == 0:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+        return
+
+
 class MatchWorker:
     """One child process answering matches for one immutable view."""
 
-    def __init__(self, view: View) -> None:
+    def __init__(self, view: View, *, adopt: Preload | None = None) -> None:
+        """Fork a child for ``view``; or, with ``adopt``, take over a preloaded one (its answers come
+        by value and resolve to its own copy's objects, equal to the view's)."""
         self.view = view
-        parent, child = socket.socketpair()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - runs in the child, which never returns
-            parent.close()
-            _become_child(child, view)
-        child.close()
+        if adopt is None:
+            parent, child = socket.socketpair()
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child, which never returns
+                parent.close()
+                _become_child(child, view)
+            child.close()
+        else:
+            pid, parent = adopt.pid, adopt.sock
         self.pid = pid
         self._sock = parent
         self._ids = itertools.count()
@@ -308,14 +424,4 @@ class MatchWorker:
         if self.pid <= 0:
             return
         pid, self.pid = self.pid, -self.pid
-        deadline = time.monotonic() + 1.0
-        while True:
-            with contextlib.suppress(ChildProcessError):
-                done, _ = os.waitpid(pid, os.WNOHANG)
-                if done == 0 and time.monotonic() < deadline:
-                    time.sleep(0.002)
-                    continue
-                if done == 0:
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-            return
+        _reap(pid)

@@ -7,8 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.config import Settings
-from bot.knowledge_service import KnowledgeHolder, KnowledgeView
+from bot.knowledge_service import KnowledgeHolder
 from bot.live_settings import LiveSettings
+from knowledge.view import KnowledgeView
 
 MassResultHook = Callable[[dict[str, Any]], Awaitable[None]]
 

@@ -100,16 +100,37 @@ def read_everyday(path: Path = EVERYDAY_FILE) -> list[str]:
     return list(dict.fromkeys(ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")))
 
 
+def answerable(entry: Entry) -> bool:
+    """Whether an entry is served: published, with an article to cite."""
+    return entry.published and bool(entry.citations)
+
+
+def answering_entries(entries: Iterable[Entry]) -> tuple[Entry, ...]:
+    """The entries as answering keeps them: the served ones, without their phrasings and keywords,
+    which live on in the index only (at 100k entries they were a sixth of the serving process's
+    memory; bench/kb_bench.py)."""
+    return tuple(replace(e, similar=(), keywords=()) if e.similar or e.keywords else e
+                 for e in entries if answerable(e))
+
+
+Topics = tuple[tuple[str, str, tuple[Entry, ...]], ...]
+
+
+def topics_of(entries: Iterable[Entry]) -> Topics:
+    """(topic_key, topic, entries) in the entries' order, for the menu."""
+    topics: dict[str, tuple[str, list[Entry]]] = {}
+    for e in entries:
+        topics.setdefault(e.topic_key, (e.topic, []))[1].append(e)
+    return tuple((k, name, tuple(es)) for k, (name, es) in topics.items())
+
+
 class KnowledgeBase:
     def __init__(self, entries: Sequence[Entry], articles: Sequence[Article], tokenizer: Tokenizer,
                  entry_words: Bm25Index, entry_grams: Bm25Index, article_words: Bm25Index,
                  calibration: Calibration, signal_words: frozenset[str] = frozenset(),
                  everyday: Bm25Index | None = None,
                  everyday_groups: Mapping[frozenset[str], tuple[int, ...]] | None = None) -> None:
-        # What answering needs of an entry: its phrasings and keywords live on in the index only (at
-        # 100k entries they were a sixth of the serving process's memory; bench/kb_bench.py).
-        self._entries = tuple(replace(e, similar=(), keywords=()) if e.similar or e.keywords else e
-                              for e in entries)
+        self._entries = answering_entries(entries)
         self._articles = tuple(articles)
         self._by_id = MappingProxyType({e.id: e for e in self._entries})
         self._first_cite = tuple((e.citations[0].law, e.citations[0].article) for e in self._entries)
@@ -127,10 +148,7 @@ class KnowledgeBase:
         self._everyday = everyday
         # Everyday messages by their set of words, for leaving a message (and its near-copies) out.
         self._everyday_groups = MappingProxyType(dict(everyday_groups or {}))
-        topics: dict[str, tuple[str, list[Entry]]] = {}
-        for e in self._entries:
-            topics.setdefault(e.topic_key, (e.topic, []))[1].append(e)
-        self._topics = tuple((k, name, tuple(es)) for k, (name, es) in topics.items())
+        self._topics = topics_of(self._entries)
 
     @classmethod
     def build(cls, entries: Iterable[Entry], corpus: LawCorpus, *, tokenizer: Tokenizer | None = None,
@@ -151,7 +169,7 @@ class KnowledgeBase:
         tk.warm_up()
         cache = AnalysisCache(tk)
         analyze = cache.analyze
-        published = [e for e in entries if e.published and e.citations]
+        published = [e for e in entries if answerable(e)]
         words, grams = Bm25Builder(ENTRY_WEIGHTS, field_b=ENTRY_FIELD_B), Bm25Builder({"grams": 1.0})
         lay: dict[Cite, list[str]] = {}
         for e in published:
@@ -190,7 +208,7 @@ class KnowledgeBase:
 
     # -- read-only API -------------------------------------------------------------------------
 
-    def topics(self) -> tuple[tuple[str, str, tuple[Entry, ...]], ...]:
+    def topics(self) -> Topics:
         """(topic_key, topic, published entries) in file order, for the menu."""
         return self._topics
 

@@ -30,8 +30,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from knowledge.jieba_loader import jieba
-
 log = logging.getLogger("pufa.knowledge.snapshot")
 
 FORMAT = b"pufa-knowledge-snapshot-1"
@@ -51,6 +49,8 @@ def _hash_tree(h: Any, root: Path) -> None:
 def fingerprint(content: Iterable[object], trees: Iterable[Path]) -> str:
     """Hash of the build's inputs: ``content`` by repr (entries are frozen dataclasses), ``trees``
     by every file under them, plus the ``knowledge`` package and the interpreter and jieba versions."""
+    from knowledge.jieba_loader import jieba  # here: loading a snapshot (bot.matchworker.preload) needs no key
+
     h = hashlib.sha256(FORMAT)
     h.update(sys.version.encode())
     h.update(str(getattr(jieba, "__version__", "")).encode())
@@ -94,6 +94,12 @@ class _Pickler(pickle.Pickler):
 
 def path_for(cache_dir: str | Path, key: str) -> Path:
     return Path(cache_dir) / f"{PREFIX}{key}{SUFFIX}"
+
+
+def latest(cache_dir: str | Path) -> str | None:
+    """The key of the newest snapshot in the cache directory (``save`` keeps only one), if any."""
+    found = sorted(Path(cache_dir).glob(f"{PREFIX}*{SUFFIX}"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    return found[0].name[len(PREFIX):-len(SUFFIX)] if found else None
 
 
 def load(cache_dir: str | Path, key: str) -> Any | None:

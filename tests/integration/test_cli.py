@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -98,8 +99,10 @@ def free_port() -> int:
 @pytest.mark.slow
 def test_demo_mode_end_to_end_with_simulate(cli_env: dict[str, str]) -> None:
     """`make run` with no WeChat account: demo banner, and the sandbox answers a simulated resident."""
-    env = {**cli_env, "PUFA_PORT": str(free_port())}
+    port = free_port()
+    env = {**cli_env, "PUFA_PORT": str(port)}
     assert run(["db", "upgrade"], env).returncode == 0
+    assert run(["ask", "你好"], env).returncode == 0  # leaves the knowledge snapshot, as `make run`'s import does
     server = subprocess.Popen([PUFA, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         banner = ""
@@ -110,6 +113,10 @@ def test_demo_mode_end_to_end_with_simulate(cli_env: dict[str, str]) -> None:
                 break
             banner += line
         assert "演示模式" in banner and "pufa simulate" in banner, banner
+        # The match helper started with the process loaded that snapshot and serves from the first
+        # message (a helper forked after the start would still be warming up: no match has come yet).
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as resp:
+            assert json.loads(resp.read())["matching"] == "helper"
         plain = run(["simulate", "老板欠我工钱不给咋办"], env)
         assert plain.returncode == 0, plain.stderr
         assert "法律依据" in plain.stdout or "相关法律规定" in plain.stdout

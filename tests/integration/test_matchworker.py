@@ -1,16 +1,23 @@
 """The match helper process: the same answers as the loop, the server's own objects, and a fall
-back to the loop when the child fails or a newer view takes over."""
+back to the loop when the child fails or a newer view takes over; the helper `pufa serve` preloads
+before its own imports, adopted only when its snapshot fits."""
 
 from __future__ import annotations
 
 import asyncio
 import os
 import signal
+from pathlib import Path
 from typing import Any
 
-from bot.config import load_settings, replace
-from bot.knowledge_service import KnowledgeHolder
-from bot.matchworker import MatchWorker
+import pytest
+
+from bot.config import Settings, load_settings, replace
+from bot.knowledge_service import KnowledgeHolder, entries_dir, laws_dir
+from bot.matchworker import MatchWorker, preload
+from knowledge import snapshot
+from knowledge.entries import load_entries
+from knowledge.view import DeferredView
 
 TEXTS = ["老板欠我工钱不给咋办", "离婚了娃儿归哪个", "邻居家狗咬了我咋办", "你好", "", "？？？" * 50]
 
@@ -80,3 +87,74 @@ async def test_holder_uses_a_worker_per_view_and_retires_the_old_one(knowledge_v
         assert holder.matching == "loop"  # the child died: /healthz says where matches run
     finally:
         holder.close()
+
+
+def _settings_with_cache(cache: Path) -> Settings:
+    base = load_settings(None, env={})
+    return replace(base, knowledge=replace(base.knowledge, cache_dir=str(cache), match_process=True, match_memory=0))
+
+
+def _snapshot_for_bundled_entries(view: Any, cache: Path, settings: Settings, key: str | None = None) -> None:
+    """What a start (or `pufa kb import`) leaves in the cache: the built view under its key."""
+    entries = load_entries(entries_dir(settings))
+    snapshot.save(view, cache, key or snapshot.fingerprint(entries, [laws_dir(settings)]))
+
+
+async def test_a_preloaded_helper_answers_from_the_start_and_the_server_loads_no_index(
+        knowledge_view: Any, tmp_path: Path) -> None:
+    settings = _settings_with_cache(tmp_path)
+    _snapshot_for_bundled_entries(knowledge_view, tmp_path, settings)
+    helper = preload(str(tmp_path))
+    assert helper is not None
+    holder = KnowledgeHolder(settings, None)
+    try:
+        view = await holder.load(preload=helper)
+        assert isinstance(view, DeferredView) and holder.matching == "helper"  # no warm-up to wait for
+        for text in TEXTS:
+            assert await holder.match(text) == knowledge_view.match(text)
+        assert holder._worker is not None and holder._worker.answered == len(TEXTS)
+        # The menu and the numbered choices come from the entries the server read itself …
+        assert view.topics() == knowledge_view.topics()
+        some = knowledge_view.topics()[0][2][0]
+        assert view.entry(some.id) == some
+        assert not view.loaded  # … so it never loaded its own copy of the index
+        # The full text of an article needs the corpus: loaded then, once.
+        assert view.article("民法典", 1079) == knowledge_view.article("民法典", 1079)
+        assert view.loaded
+    finally:
+        holder.close()
+
+
+async def test_a_preloaded_helper_with_another_snapshot_is_not_used(knowledge_view: Any, tmp_path: Path) -> None:
+    settings = _settings_with_cache(tmp_path)
+    _snapshot_for_bundled_entries(knowledge_view, tmp_path, settings, key="0" * 32)  # other entries' snapshot
+    helper = preload(str(tmp_path))
+    assert helper is not None
+    holder = KnowledgeHolder(settings, None)
+    assert await holder._adopt(helper, load_entries(entries_dir(settings))) is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(helper.pid, os.WNOHANG)  # stopped and reaped
+    assert holder.matching == "loop" and holder._view is None
+
+
+async def test_when_the_preloaded_helper_dies_the_server_loads_its_own_copy(
+        knowledge_view: Any, tmp_path: Path) -> None:
+    settings = _settings_with_cache(tmp_path)
+    _snapshot_for_bundled_entries(knowledge_view, tmp_path, settings)
+    helper = preload(str(tmp_path))
+    assert helper is not None
+    holder = KnowledgeHolder(settings, None)
+    try:
+        view = await holder.load(preload=helper)
+        assert isinstance(view, DeferredView)
+        os.kill(helper.pid, signal.SIGKILL)
+        answers = [await holder.match(t) for t in TEXTS]
+        assert answers == [knowledge_view.match(t) for t in TEXTS]
+        assert holder.matching == "loop" and view.loaded
+    finally:
+        holder.close()
+
+
+def test_no_preloaded_helper_without_a_snapshot(tmp_path: Path) -> None:
+    assert preload(str(tmp_path)) is None
+    assert preload("") is None
