@@ -21,10 +21,9 @@ from bot.config import Settings
 from bot.db.models import KbEntry
 from bot.matchworker import MatchWorker, Preload
 from knowledge import snapshot
-from knowledge.engine import KnowledgeBase, Match
 from knowledge.entries import Entry, entry_from_dict, load_entries
 from knowledge.laws import LawCorpus
-from knowledge.tokenizer import Tokenizer
+from knowledge.match import Match
 from knowledge.view import DeferredView, KnowledgeView
 
 log = logging.getLogger("pufa.knowledge")
@@ -50,6 +49,10 @@ def load_corpus(settings: Settings) -> LawCorpus:
 
 
 def build_view(entries: list[Entry], corpus: LawCorpus, cache_dir: str) -> KnowledgeView:
+    # Imported here: a start whose preloaded helper answers never needs the engine (numpy, jieba).
+    from knowledge.engine import KnowledgeBase
+    from knowledge.tokenizer import Tokenizer
+
     tokenizer = Tokenizer(cache_dir=cache_dir)
     return KnowledgeView(KnowledgeBase.build(entries, corpus, tokenizer=tokenizer), corpus)
 

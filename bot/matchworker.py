@@ -36,13 +36,11 @@ import signal
 import socket
 import struct
 import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from knowledge.entries import Entry
 from knowledge.laws import Article
-
-if TYPE_CHECKING:  # the engine (numpy, jieba) is not imported before ``preload`` forks
-    from knowledge.engine import Match
+from knowledge.match import Match
 
 log = logging.getLogger("pufa.knowledge.worker")
 

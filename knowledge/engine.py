@@ -8,18 +8,19 @@ swapped in while the old one keeps answering.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from knowledge.calibration import Calibration, Features, LegalFeatures
 from knowledge.courtesy import strip_courtesy
-from knowledge.entries import Entry
+from knowledge.entries import Entry, Topics, answerable, answering_entries, topics_of
 from knowledge.index import DENSE_SCAN_MAX, Bm25Builder, Bm25Index, top_k_vector
 from knowledge.laws import Article, LawCorpus
+from knowledge.match import Candidate, Citation, Match
 from knowledge.memory import release_free_memory
 from knowledge.safety import detect_urgent
 from knowledge.termcache import AnalysisCache
@@ -61,32 +62,6 @@ _UNSET: Any = object()  # "compute the article scores here" (None means: no arti
 
 
 @dataclass(frozen=True)
-class Citation:
-    law: str
-    article: int
-
-
-@dataclass(frozen=True)
-class Candidate:
-    entry_id: str
-    question: str
-    score: float
-
-
-@dataclass(frozen=True)
-class Match:
-    status: Literal["answered", "ambiguous", "no_match"]
-    tier: Literal["entry", "law", "none"]
-    entry: Entry | None
-    score: float
-    citations: tuple[Citation, ...]
-    articles: tuple[Article, ...]
-    candidates: tuple[Candidate, ...]
-    keywords: tuple[str, ...]
-    urgent: str | None
-
-
-@dataclass(frozen=True)
 class Ranked:
     """One tier's ranking of a query, with the features its confidence is computed from."""
 
@@ -98,30 +73,6 @@ class Ranked:
 def read_everyday(path: Path = EVERYDAY_FILE) -> list[str]:
     lines = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
     return list(dict.fromkeys(ln.strip() for ln in lines if ln.strip() and not ln.startswith("#")))
-
-
-def answerable(entry: Entry) -> bool:
-    """Whether an entry is served: published, with an article to cite."""
-    return entry.published and bool(entry.citations)
-
-
-def answering_entries(entries: Iterable[Entry]) -> tuple[Entry, ...]:
-    """The entries as answering keeps them: the served ones, without their phrasings and keywords,
-    which live on in the index only (at 100k entries they were a sixth of the serving process's
-    memory; bench/kb_bench.py)."""
-    return tuple(replace(e, similar=(), keywords=()) if e.similar or e.keywords else e
-                 for e in entries if answerable(e))
-
-
-Topics = tuple[tuple[str, str, tuple[Entry, ...]], ...]
-
-
-def topics_of(entries: Iterable[Entry]) -> Topics:
-    """(topic_key, topic, entries) in the entries' order, for the menu."""
-    topics: dict[str, tuple[str, list[Entry]]] = {}
-    for e in entries:
-        topics.setdefault(e.topic_key, (e.topic, []))[1].append(e)
-    return tuple((k, name, tuple(es)) for k, (name, es) in topics.items())
 
 
 class KnowledgeBase:

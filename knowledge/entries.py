@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -208,3 +208,27 @@ def dump_topic(topic: str, topic_key: str, entries: Iterable[Entry]) -> str:
         if e.reviewed is not None:
             out.append(f"reviewed = {e.reviewed.isoformat()}")
     return "\n".join(out) + "\n"
+
+
+def answerable(entry: Entry) -> bool:
+    """Whether an entry is served: published, with an article to cite."""
+    return entry.published and bool(entry.citations)
+
+
+def answering_entries(entries: Iterable[Entry]) -> tuple[Entry, ...]:
+    """The entries as answering keeps them: the served ones, without their phrasings and keywords,
+    which live on in the index only (at 100k entries they were a sixth of the serving process's
+    memory; bench/kb_bench.py)."""
+    return tuple(replace(e, similar=(), keywords=()) if e.similar or e.keywords else e
+                 for e in entries if answerable(e))
+
+
+Topics = tuple[tuple[str, str, tuple[Entry, ...]], ...]
+
+
+def topics_of(entries: Iterable[Entry]) -> Topics:
+    """(topic_key, topic, entries) in the entries' order, for the menu."""
+    topics: dict[str, tuple[str, list[Entry]]] = {}
+    for e in entries:
+        topics.setdefault(e.topic_key, (e.topic, []))[1].append(e)
+    return tuple((k, name, tuple(es)) for k, (name, es) in topics.items())

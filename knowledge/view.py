@@ -10,10 +10,14 @@ import gc
 import threading
 from collections.abc import Callable, Iterable
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
-from knowledge.engine import KnowledgeBase, Match, Topics, answering_entries, topics_of
-from knowledge.entries import Entry
+from knowledge.entries import Entry, Topics, answering_entries, topics_of
 from knowledge.laws import Article, LawCorpus
+from knowledge.match import Match
+
+if TYPE_CHECKING:  # a server whose helper answers never needs the engine (numpy, jieba) itself
+    from knowledge.engine import KnowledgeBase
 
 
 class KnowledgeView:
