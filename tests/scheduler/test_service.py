@@ -114,3 +114,25 @@ async def test_date_job_wakes_for_each_due_post_without_periodic_tick(engine, se
             await _wait(sessions, p.id)
     finally:
         await service.stop()
+
+
+async def test_a_pass_cut_short_by_shutdown_ends_quietly(engine, sessions, real_sandbox_clock: Sandbox,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    settings = replace(SchedulerSettings(), tick_seconds=3600.0)
+    service = SchedulerService(engine, sessions, settings,
+                               Sender(sessions, settings, {"wechat": WechatChannel(real_sandbox_clock.client)}))
+    started, never = asyncio.Event(), asyncio.Event()
+
+    async def daily() -> None:  # the first pass after a start, still drafting when the signal comes
+        started.set()
+        await never.wait()
+
+    service.daily = daily
+    task = asyncio.create_task(service.tick())
+    await asyncio.wait_for(started.wait(), HANG_GUARD)
+    task.cancel()
+    with caplog.at_level("INFO"):
+        assert await task is None  # ended, not an exception APScheduler would log with a traceback
+    assert "interrupted by shutdown" in caplog.text
+    assert not service._lock.locked()
+    await service.stop()
