@@ -158,3 +158,19 @@ async def test_when_the_preloaded_helper_dies_the_server_loads_its_own_copy(
 def test_no_preloaded_helper_without_a_snapshot(tmp_path: Path) -> None:
     assert preload(str(tmp_path)) is None
     assert preload("") is None
+
+
+async def test_a_preloaded_helper_exits_when_the_server_goes_before_adopting_it(
+        knowledge_view: Any, tmp_path: Path) -> None:
+    settings = _settings_with_cache(tmp_path)
+    _snapshot_for_bundled_entries(knowledge_view, tmp_path, settings)
+    helper = preload(str(tmp_path))
+    assert helper is not None
+    helper.sock.close()  # what the server's death does to its end
+    for _ in range(400):  # it may still be loading: it notices when it next reads or writes
+        pid, _status = os.waitpid(helper.pid, os.WNOHANG)
+        if pid:
+            return
+        await asyncio.sleep(0.05)
+    os.kill(helper.pid, signal.SIGKILL)
+    raise AssertionError("the helper outlived its server")
