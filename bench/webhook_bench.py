@@ -62,6 +62,23 @@ NOTES = """Targets (issue 2): p99 < 50 ms at 64 connections in one process, b/a 
 work shares the machine, and the machine's speed varies from day to day — the reference figure for (a)
 on an idle machine was ≈ 25k req/s, 16–17k on 2026-11-29 morning, 6–8k later the same day.
 
+Fifth session of 2026-11-29 (16:10–19:00 UTC; the table above is this session's run). Cold start:
+`pufa serve` now forks the match helper before it imports anything heavy, and the helper loads the
+knowledge snapshot (≈ 0.65 s, jieba's dictionary most of it) while the server imports aiohttp and
+SQLAlchemy (≈ 1.3 s here); the server adopts it when the snapshot is the one its entries need and keeps
+only the entries itself, so it no longer imports the engine (numpy, jieba) at all unless it must load
+its own copy (bot/matchworker.py `preload`, knowledge/view.py `DeferredView`). Side by side, alternating,
+four rounds each: before (a0bec0a) 2.21 / 2.50 / 2.61 / 2.46 s to the first correct answer (helper
+serving after 2.9–3.3 s), after 1.69 / 1.78 / 1.64 / 1.42 s (helper serving at once). The first cell of
+each row after a start had a p99 of ~330 ms at 16 connections: the scheduler's first pass read and
+decoded every entry for the campaign drafts inside a write transaction, and on SQLite that holds the
+write lock the residents' message log needs; read in a read-only transaction now (6-s cell right after a
+start: p99 332 → 43–46 ms). The p99 < 50 ms target at 64 connections is still not met on this host
+(86–139 ms in this session's runs, at 790–1,090 req/s: at 64 connections p50 is 64 / throughput, so
+the target needs ≈ 1.5× this throughput); the loop's samples under that load: SQLite group writes
+27 % (the two statements per message, ~14 % executing SQL), the aiohttp request path ~18 %, the
+webhook's parse and the dispatcher ~12 %.
+
 Third session of 2026-11-29 (11:20 UTC; the table above is this run): no change on the webhook path
 but one at start-up — jieba is imported without setuptools' pkg_resources (it used it only to open its own
 files; the import scanned every installed distribution, ≈ 0.1 s CPU in isolation, knowledge/jieba_loader.py).
@@ -85,10 +102,10 @@ and 1,121–1,333 (b/a 0.15–0.17 / 0.17–0.20), p99 at 64 connections 96–14
 machine. Tried and dropped in the same runs: recording the answer after the passive reply instead of
 before (no measurable change: the second write was not the cost, the hand-offs were).
 
-The load now starts once /healthz says the match helper serves ("matching": "helper"; it warms up
-with every entry's question after the first answer, the loop answering meanwhile — on this day's slow
-machine that took seconds, and the first cell of each row was partly served by the loop). Cold start
-(first correct answer) does not wait for it; the time until the helper serves is shown beside it.
+The load starts once /healthz says the match helper serves ("matching": "helper"). Until the fifth
+session a helper forked after the start warmed up with every entry's question first, the loop answering
+meanwhile (seconds on a slow machine); the preloaded helper serves from the first message. The time
+until the helper serves is shown beside the cold start.
 `make run` byte-compiles the project before `pufa serve` (this machine kind sets
 PYTHONDONTWRITEBYTECODE: compiling our modules at every start cost ≈ 0.2 s of the cold start), and
 so does this benchmark before it starts the server. `pufa serve` checks the schema revision with one
