@@ -202,7 +202,7 @@ async def hit_test(request: web.Request) -> web.StreamResponse:
         # The same call as `pufa ask`: dispatcher, handlers and the knowledge base the bot is using.
         outcome = await ask(_DISPATCHER, request.config_dict[SERVICES], question)
         result = outcome_json(outcome)
-        kb = request.config_dict[HOLDER].current.kb
+        kb = (await request.config_dict[HOLDER].own_index()).kb
         analysis = kb.analyze(question)
         if analysis.words:
             ranked = kb.rank_entries(analysis, k=8)

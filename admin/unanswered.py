@@ -97,7 +97,7 @@ async def to_draft(request: web.Request) -> web.StreamResponse:
     words = [] if found["group"] == NO_KEYWORDS else found["group"].split("、")
     examples: list[str] = found["examples"]
     question = examples[0] if examples else "".join(words) + "怎么办？"
-    kb = request.config_dict[HOLDER].current.kb
+    kb = (await request.config_dict[HOLDER].own_index()).kb
     cites = [{"law": law, "article": n, "quote": ""} for law, n in kb.rank_citations(" ".join([question, *words]), 2)]
     entry_id = f"draft-{key}"
     async with request.config_dict[SESSIONS]() as s, s.begin():

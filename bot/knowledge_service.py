@@ -28,9 +28,9 @@ from knowledge.view import DeferredView, KnowledgeView
 
 log = logging.getLogger("pufa.knowledge")
 
-# How long the server waits for a preloaded match helper to say which snapshot it loaded (it takes
-# about a second; past this the server starts without it).
-PRELOAD_WAIT = 15.0
+# How long the server waits for a preloaded match helper to say which snapshot it loaded (about a
+# second; it is usually done before the server asks). Past this the server loads its own.
+PRELOAD_WAIT = 10.0
 
 PACKAGE_DATA = Path(__file__).resolve().parent.parent / "knowledge" / "data"
 
@@ -55,6 +55,14 @@ def build_view(entries: list[Entry], corpus: LawCorpus, cache_dir: str) -> Knowl
 
     tokenizer = Tokenizer(cache_dir=cache_dir)
     return KnowledgeView(KnowledgeBase.build(entries, corpus, tokenizer=tokenizer), corpus)
+
+
+def own_copy(entries: list[Entry], settings: Settings, key: str) -> KnowledgeView:
+    """The server's own copy of the index an adopted helper loaded: that snapshot by its key, else built
+    (not saved: a newer snapshot, of an import meanwhile, must not be replaced by this one)."""
+    view = snapshot.load(settings.knowledge.cache_dir, key)
+    return view if isinstance(view, KnowledgeView) else build_view(entries, load_corpus(settings),
+                                                                   settings.knowledge.cache_dir)
 
 
 def snapshot_view(entries: list[Entry], settings: Settings) -> KnowledgeView:
@@ -172,20 +180,35 @@ class KnowledgeHolder:
 
     async def _adopt(self, preload: Preload, entries: list[Entry]) -> KnowledgeView | None:
         loop = asyncio.get_running_loop()
-        key = await loop.run_in_executor(None, snapshot.fingerprint, entries, [laws_dir(self.settings)])
-        loaded = await loop.run_in_executor(None, preload.loaded_key, PRELOAD_WAIT)
-        if loaded != key or not self.settings.knowledge.match_process:
-            log.info("preloaded match helper not used (it loaded %s)", "another snapshot" if loaded else "none")
-            preload.discard()
-            return None
-        # The server's own copy of the index is loaded only if something needs it: matches go to the
-        # helper, which loaded the snapshot while the server was importing the rest.
-        view = DeferredView(entries, lambda: snapshot_view(entries, self.settings))
-        worker = MatchWorker(view, adopt=preload)
-        if not await worker.ready():
-            worker.close()
-            return None
-        self._install(view, worker)
+        owned = False  # once a MatchWorker owns the helper, it stops it
+        try:
+            key = await loop.run_in_executor(None, snapshot.fingerprint, entries, [laws_dir(self.settings)])
+            loaded = await preload.loaded_key(PRELOAD_WAIT)
+            if loaded != key or not self.settings.knowledge.match_process:
+                log.info("preloaded match helper not used (it loaded %s)", "another snapshot" if loaded else "none")
+                return None
+            # Matches go to the helper, which loaded the snapshot while the server was importing the
+            # rest; the server keeps the entries and loads the rest only when needed (DeferredView).
+            settings = self.settings
+            view = DeferredView(entries, lambda: own_copy(entries, settings, key), lambda: load_corpus(settings))
+            worker = MatchWorker(view, adopt=preload)
+            owned = True
+            if not await worker.ready():
+                worker.close()
+                return None
+            self._install(view, worker)
+            return view
+        finally:
+            if not owned:
+                preload.discard()
+
+    async def own_index(self) -> KnowledgeView:
+        """The current view with its index in this process (the staff pages analyse with it). After a
+        start whose preloaded helper answers, loaded now as a reload loads it, off the loop, and a
+        helper forked from it takes over the matching: one shared copy, not two."""
+        view = self.current
+        if isinstance(view, DeferredView) and not view.loaded:
+            return await self.load()
         return view
 
     async def match(self, text: str) -> Match:

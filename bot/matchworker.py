@@ -100,6 +100,17 @@ def _recv_exact(sock: socket.socket, size: int) -> bytes | None:
     return b"".join(chunks)
 
 
+async def _recv_exact_async(loop: asyncio.AbstractEventLoop, sock: socket.socket, size: int) -> bytes | None:
+    chunks: list[bytes] = []
+    while size:
+        chunk = await loop.sock_recv(sock, min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
 def _child(sock: socket.socket, view: View, by_value: bool = False) -> None:
     """The child's whole life: answer frames until the server's end closes. ``by_value``: the
     server does not share this view's objects, so entries and articles travel as copies."""
@@ -189,25 +200,33 @@ class Preload:
         self.pid = pid
         self.sock = sock
 
-    def loaded_key(self, timeout: float) -> str | None:
-        """The key of the snapshot the helper loaded ("" if none), waiting at most ``timeout``
-        seconds; None when it did not say (it failed, or is still loading)."""
-        self.sock.settimeout(timeout)
+    async def loaded_key(self, timeout: float) -> str | None:
+        """The key of the snapshot the helper loaded ("" if none), waiting while it loads, at most
+        ``timeout`` seconds; None when it did not say (it died, hung or sent something else). Read on
+        the loop, so a shutdown meanwhile is not held up."""
+        loop = asyncio.get_running_loop()
+        self.sock.setblocking(False)
+
+        async def frame() -> bytes | None:
+            header = await _recv_exact_async(loop, self.sock, _HEADER.size)
+            return await _recv_exact_async(loop, self.sock, _HEADER.unpack(header)[0]) if header else None
+
         try:
-            header = _recv_exact(self.sock, _HEADER.size)
-            payload = _recv_exact(self.sock, _HEADER.unpack(header)[0]) if header else None
+            payload = await asyncio.wait_for(frame(), timeout)
             key = pickle.loads(payload) if payload is not None else None
-            return key if isinstance(key, str) else None
-        except (OSError, pickle.UnpicklingError):
+        except TimeoutError:
             return None
-        finally:
-            with contextlib.suppress(OSError):
-                self.sock.settimeout(None)
+        except Exception:  # a damaged frame is a helper not to adopt, never a failed start
+            return None
+        return key if isinstance(key, str) else None
 
     def discard(self) -> None:
-        """Not adopted: the helper exits when its socket closes."""
+        """Not adopted: stopped at once (it may still be loading, and holds nothing of the server's)."""
         self.sock.close()
-        _reap(self.pid)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
 
 
 def preload(cache_dir: str) -> Preload | None:
@@ -409,6 +428,11 @@ class MatchWorker:
             if handle is not None:
                 handle.cancel()
         self._flush_handle = self._watchdog = None
+        # Shut down at once: the stream writer closes its socket only on a later turn of the loop, and
+        # the child, seeing no end of file yet, would be killed after _reap's wait (1 s of blocked loop
+        # at every reload and shutdown).
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(socket.SHUT_RDWR)
         if self._writer is not None:
             self._writer.close()
             self._writer = None

@@ -98,8 +98,11 @@ def path_for(cache_dir: str | Path, key: str) -> Path:
 
 def latest(cache_dir: str | Path) -> str | None:
     """The key of the newest snapshot in the cache directory (``save`` keeps only one), if any."""
-    found = sorted(Path(cache_dir).glob(f"{PREFIX}*{SUFFIX}"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
-    return found[0].name[len(PREFIX):-len(SUFFIX)] if found else None
+    dated = []
+    for path in Path(cache_dir).glob(f"{PREFIX}*{SUFFIX}"):
+        with contextlib.suppress(OSError):  # a concurrent save() may have just replaced it
+            dated.append((path.stat().st_mtime_ns, path.name))
+    return max(dated)[1][len(PREFIX):-len(SUFFIX)] if dated else None
 
 
 def load(cache_dir: str | Path, key: str) -> Any | None:

@@ -55,33 +55,38 @@ class KnowledgeView:
 
 class DeferredView(KnowledgeView):
     """The server's view while a preloaded helper process answers the matches: the entries (for the
-    menu and the numbered choices) at hand, the index and the corpus loaded on first use.
+    menu and the numbered choices) at hand, the law corpus and the index loaded on first use.
 
-    Loading them takes the better part of a second (most of it jieba's dictionary, unpickled in one
-    call that holds the GIL), so a start whose helper has them answers without: only what needs them
-    — the full text of an article, the staff's hit test, matching after the helper failed — pays it,
-    once.
+    The corpus (the full text of an article, ``原文``) loads in under a tenth of a second. The index
+    takes the better part of a second (jieba's dictionary, unpickled in one call that holds the GIL)
+    and would be a second copy beside the helper's: the staff pages that analyse with it load it
+    the way a reload does, off the loop, and hand matching to a helper forked from it
+    (``KnowledgeHolder.own_index``); only matching after the helper died loads it here, once.
     """
 
-    def __init__(self, entries: Iterable[Entry], load: Callable[[], KnowledgeView]) -> None:
+    def __init__(self, entries: Iterable[Entry], load_full: Callable[[], KnowledgeView],
+                 load_corpus: Callable[[], LawCorpus]) -> None:
         # Not the parent's __init__: there is no index or corpus until they are needed.
         self._entries = answering_entries(entries)
         self._topics = topics_of(self._entries)
         self._by_id = MappingProxyType({e.id: e for e in self._entries})
-        self._load = load
+        self._load_full = load_full
+        self._load_corpus = load_corpus
         self._full: KnowledgeView | None = None
+        self._own_corpus: LawCorpus | None = None
         self._lock = threading.Lock()
 
     @property
     def loaded(self) -> bool:
+        """Whether this process holds the index (not only the helper)."""
         return self._full is not None
 
     def full(self) -> KnowledgeView:
         if self._full is None:
             with self._lock:
                 if self._full is None:
-                    view = self._load()
-                    # Long-lived, like the start's own view (bot/app.py): the cyclic collector skips them.
+                    view = self._load_full()
+                    # Long-lived, like a start's or a reload's index: the cyclic collector skips them.
                     gc.freeze()
                     self._full = view
         return self._full
@@ -92,7 +97,13 @@ class DeferredView(KnowledgeView):
 
     @property
     def corpus(self) -> LawCorpus:
-        return self.full().corpus
+        if self._full is not None:
+            return self._full.corpus
+        if self._own_corpus is None:
+            with self._lock:
+                if self._own_corpus is None:
+                    self._own_corpus = self._load_corpus()
+        return self._own_corpus
 
     def match(self, text: str) -> Match:
         return self.full().match(text)

@@ -75,7 +75,7 @@ class SchedulerService:
         logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
         # timezone is explicit: the host's (often UTC on servers and CI) must not matter.
         sched = AsyncIOScheduler(timezone=SHANGHAI)
-        sched.add_job(self.tick, "interval", seconds=self.settings.tick_seconds, id=TICK_JOB,
+        sched.add_job(self.scheduled_tick, "interval", seconds=self.settings.tick_seconds, id=TICK_JOB,
                       next_run_time=datetime.now(SHANGHAI), max_instances=1, coalesce=True,
                       misfire_grace_time=None)
         sched.start()
@@ -91,16 +91,20 @@ class SchedulerService:
                 await self.leader.release()
                 self.is_leader = False
 
+    async def scheduled_tick(self) -> RunStats | None:
+        """``tick`` as APScheduler's job: cancelled only when the server stops mid-pass (a signal during
+        the first pass after a start). Nothing is lost then — a send in flight is re-checked by the next
+        leader (Sender.recover) — and APScheduler would log the job's end as an error with a traceback."""
+        try:
+            return await self.tick()
+        except asyncio.CancelledError:
+            log.info("scheduler pass interrupted by shutdown; in-flight posts are re-checked at the next start")
+            return None
+
     async def tick(self) -> RunStats | None:
         async with self._lock:  # the date job and the periodic tick never run the sender twice at once
             try:
                 return await self._tick()
-            except asyncio.CancelledError:
-                # The server stopping mid-pass (a signal during the first pass after a start): nothing
-                # is lost — a send in flight is re-checked by the next leader (Sender.recover) — and
-                # APScheduler would log the job's end as an error with a traceback.
-                log.info("scheduler pass interrupted by shutdown; in-flight posts are re-checked at the next start")
-                return None
             except Exception:
                 log.exception("scheduler tick failed")
                 return None
@@ -173,5 +177,5 @@ class SchedulerService:
             return
         # This runs inside the date job's own run: with max_instances=1 APScheduler would skip the
         # replacement as "already running" and the wake-up would be lost. tick() serialises anyway.
-        self._scheduler.add_job(self.tick, "date", run_date=max(when, self.clock()), id=WAKE_JOB,
+        self._scheduler.add_job(self.scheduled_tick, "date", run_date=max(when, self.clock()), id=WAKE_JOB,
                                 replace_existing=True, misfire_grace_time=None, max_instances=4)

@@ -20,6 +20,8 @@ from knowledge.entries import load_entries
 from knowledge.view import DeferredView
 
 TEXTS = ["老板欠我工钱不给咋办", "离婚了娃儿归哪个", "邻居家狗咬了我咋办", "你好", "", "？？？" * 50]
+# No curated entry covers it: answered with law articles (the law tier), so the match carries Articles.
+LAW_TIER_TEXT = "公司股东会决议程序违法，股东可以请求法院撤销吗"
 
 
 async def test_worker_answers_like_the_loop_with_the_views_own_objects(knowledge_view: Any) -> None:
@@ -81,9 +83,9 @@ async def test_holder_uses_a_worker_per_view_and_retires_the_old_one(knowledge_v
         assert holder._worker is not old and holder._worker is not None
         assert old.pid < 0  # nothing was waiting: the old child stopped at once
         assert (await holder.match(TEXTS[2])) == knowledge_view.match(TEXTS[2])
-        assert holder._worker is not None
+        assert holder._worker is not None and await holder._worker.ready()
         os.kill(holder._worker.pid, signal.SIGKILL)
-        await holder.match(TEXTS[3])
+        assert (await holder.match(TEXTS[3])) == knowledge_view.match(TEXTS[3])
         assert holder.matching == "loop"  # the child died: /healthz says where matches run
     finally:
         holder.close()
@@ -110,17 +112,41 @@ async def test_a_preloaded_helper_answers_from_the_start_and_the_server_loads_no
     try:
         view = await holder.load(preload=helper)
         assert isinstance(view, DeferredView) and holder.matching == "helper"  # no warm-up to wait for
-        for text in TEXTS:
+        texts = [*TEXTS, LAW_TIER_TEXT]
+        for text in texts:
             assert await holder.match(text) == knowledge_view.match(text)
-        assert holder._worker is not None and holder._worker.answered == len(TEXTS)
+        assert holder._worker is not None and holder._worker.answered == len(texts)
         # The menu and the numbered choices come from the entries the server read itself …
         assert view.topics() == knowledge_view.topics()
         some = knowledge_view.topics()[0][2][0]
         assert view.entry(some.id) == some
-        assert not view.loaded  # … so it never loaded its own copy of the index
-        # The full text of an article needs the corpus: loaded then, once.
+        # … and the full text of an article (原文) from the law corpus, loaded on its own:
         assert view.article("民法典", 1079) == knowledge_view.article("民法典", 1079)
-        assert view.loaded
+        assert not view.loaded  # the server never loaded its own copy of the index
+    finally:
+        holder.close()
+
+
+async def test_the_staff_pages_analysis_loads_the_index_once_and_a_helper_forked_from_it_takes_over(
+        knowledge_view: Any, tmp_path: Path) -> None:
+    settings = _settings_with_cache(tmp_path)
+    _snapshot_for_bundled_entries(knowledge_view, tmp_path, settings)
+    helper = preload(str(tmp_path))
+    assert helper is not None
+    holder = KnowledgeHolder(settings, None)
+    try:
+        deferred = await holder.load(preload=helper)
+        holder.start_worker()  # as the app does once the heap is frozen
+        adopted = holder._worker
+        own = await holder.own_index()  # what the hit test and the unanswered page call
+        assert not isinstance(own, DeferredView) and holder.current is own
+        assert own.kb.rank_citations(LAW_TIER_TEXT) == knowledge_view.kb.rank_citations(LAW_TIER_TEXT)
+        assert adopted is not None and adopted.pid < 0  # the preloaded helper was retired …
+        assert holder._worker is not None and holder._worker is not adopted  # … for one sharing this copy
+        assert await holder._worker.ready()
+        assert await holder.match(LAW_TIER_TEXT) == knowledge_view.match(LAW_TIER_TEXT)
+        assert await holder.own_index() is own  # once
+        assert not deferred.loaded
     finally:
         holder.close()
 

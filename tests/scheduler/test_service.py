@@ -128,7 +128,7 @@ async def test_a_pass_cut_short_by_shutdown_ends_quietly(engine, sessions, real_
         await never.wait()
 
     service.daily = daily
-    task = asyncio.create_task(service.tick())
+    task = asyncio.create_task(service.scheduled_tick())  # as APScheduler runs it
     await asyncio.wait_for(started.wait(), HANG_GUARD)
     task.cancel()
     with caplog.at_level("INFO"):
