@@ -75,9 +75,13 @@ decoded every entry for the campaign drafts inside a write transaction, and on S
 write lock the residents' message log needs; read in a read-only transaction now (6-s cell right after a
 start: p99 332 → 43–46 ms). The p99 < 50 ms target at 64 connections is still not met on this host
 (86–139 ms in this session's runs, at 790–1,090 req/s: at 64 connections p50 is 64 / throughput, so
-the target needs ≈ 1.5× this throughput); the loop's samples under that load: SQLite group writes
-27 % (the two statements per message, ~14 % executing SQL), the aiohttp request path ~18 %, the
-webhook's parse and the dispatcher ~12 %.
+the target needs ≈ 1.5× this throughput), nor b/a ≥ 0.15 in this session's two full runs (0.13 and
+0.12 at 64 connections; 0.15–0.23 in earlier runs on this host kind: (a) moved from 6.1k to 8.7k req/s
+between the two runs, b much less); the loop's samples under that load: SQLite group writes 27 % (the
+two statements per message, ~14 % executing SQL), the aiohttp request path ~18 %, the webhook's parse
+and the dispatcher ~12 %. The preloaded helper's answers travel by value (~21 µs to unpickle a match
+against ~14 µs by reference: under 1 % of the loop at these rates). Without the helper
+(`match_process = false`) nothing is preloaded: that row's cold start is the old path.
 
 Third session of 2026-11-29 (11:20 UTC; the table above is this run): no change on the webhook path
 but one at start-up — jieba is imported without setuptools' pkg_resources (it used it only to open its own
