@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 
 from bot.config import Settings, load_settings, replace
 from bot.knowledge_service import KnowledgeHolder, entries_dir, laws_dir
-from bot.matchworker import MatchWorker, preload
+from bot.matchworker import MatchWorker, Preload, preload
 from knowledge import snapshot
 from knowledge.entries import load_entries
 from knowledge.view import DeferredView
@@ -102,53 +104,59 @@ def _snapshot_for_bundled_entries(view: Any, cache: Path, settings: Settings, ke
     snapshot.save(view, cache, key or snapshot.fingerprint(entries, [laws_dir(settings)]))
 
 
-async def test_a_preloaded_helper_answers_from_the_start_and_the_server_loads_no_index(
-        knowledge_view: Any, tmp_path: Path) -> None:
+@dataclass
+class Start:
+    """A server's start with a helper preloaded from the snapshot in the cache (``pufa serve``)."""
+
+    settings: Settings
+    helper: Preload
+    holder: KnowledgeHolder
+
+
+@pytest.fixture
+async def start(knowledge_view: Any, tmp_path: Path) -> AsyncIterator[Start]:
     settings = _settings_with_cache(tmp_path)
     _snapshot_for_bundled_entries(knowledge_view, tmp_path, settings)
     helper = preload(str(tmp_path))
     assert helper is not None
     holder = KnowledgeHolder(settings, None)
-    try:
-        view = await holder.load(preload=helper)
-        assert isinstance(view, DeferredView) and holder.matching == "helper"  # no warm-up to wait for
-        texts = [*TEXTS, LAW_TIER_TEXT]
-        for text in texts:
-            assert await holder.match(text) == knowledge_view.match(text)
-        assert holder._worker is not None and holder._worker.answered == len(texts)
-        # The menu and the numbered choices come from the entries the server read itself …
-        assert view.topics() == knowledge_view.topics()
-        some = knowledge_view.topics()[0][2][0]
-        assert view.entry(some.id) == some
-        # … and the full text of an article (原文) from the law corpus, loaded on its own:
-        assert view.article("民法典", 1079) == knowledge_view.article("民法典", 1079)
-        assert not view.loaded  # the server never loaded its own copy of the index
-    finally:
-        holder.close()
+    yield Start(settings, helper, holder)
+    holder.close()
+
+
+async def test_a_preloaded_helper_answers_from_the_start_and_the_server_loads_no_index(
+        knowledge_view: Any, start: Start) -> None:
+    holder = start.holder
+    view = await holder.load(preload=start.helper)
+    assert isinstance(view, DeferredView) and holder.matching == "helper"  # no warm-up to wait for
+    texts = [*TEXTS, LAW_TIER_TEXT]
+    for text in texts:
+        assert await holder.match(text) == knowledge_view.match(text)
+    assert holder._worker is not None and holder._worker.answered == len(texts)
+    # The menu and the numbered choices come from the entries the server read itself …
+    assert view.topics() == knowledge_view.topics()
+    some = knowledge_view.topics()[0][2][0]
+    assert view.entry(some.id) == some
+    # … and the full text of an article (原文) from the law corpus, loaded on its own:
+    assert view.article("民法典", 1079) == knowledge_view.article("民法典", 1079)
+    assert not view.loaded  # the server never loaded its own copy of the index
 
 
 async def test_the_staff_pages_analysis_loads_the_index_once_and_a_helper_forked_from_it_takes_over(
-        knowledge_view: Any, tmp_path: Path) -> None:
-    settings = _settings_with_cache(tmp_path)
-    _snapshot_for_bundled_entries(knowledge_view, tmp_path, settings)
-    helper = preload(str(tmp_path))
-    assert helper is not None
-    holder = KnowledgeHolder(settings, None)
-    try:
-        deferred = await holder.load(preload=helper)
-        holder.start_worker()  # as the app does once the heap is frozen
-        adopted = holder._worker
-        own = await holder.own_index()  # what the hit test and the unanswered page call
-        assert not isinstance(own, DeferredView) and holder.current is own
-        assert own.kb.rank_citations(LAW_TIER_TEXT) == knowledge_view.kb.rank_citations(LAW_TIER_TEXT)
-        assert adopted is not None and adopted.pid < 0  # the preloaded helper was retired …
-        assert holder._worker is not None and holder._worker is not adopted  # … for one sharing this copy
-        assert await holder._worker.ready()
-        assert await holder.match(LAW_TIER_TEXT) == knowledge_view.match(LAW_TIER_TEXT)
-        assert await holder.own_index() is own  # once
-        assert not deferred.loaded
-    finally:
-        holder.close()
+        knowledge_view: Any, start: Start) -> None:
+    holder = start.holder
+    deferred = await holder.load(preload=start.helper)
+    holder.start_worker()  # as the app does once the heap is frozen
+    adopted = holder._worker
+    own = await holder.own_index()  # what the hit test and the unanswered page call
+    assert not isinstance(own, DeferredView) and holder.current is own
+    assert own.kb.rank_citations(LAW_TIER_TEXT) == knowledge_view.kb.rank_citations(LAW_TIER_TEXT)
+    assert adopted is not None and adopted.pid < 0  # the preloaded helper was retired …
+    assert holder._worker is not None and holder._worker is not adopted  # … for one sharing this copy
+    assert await holder._worker.ready()
+    assert await holder.match(LAW_TIER_TEXT) == knowledge_view.match(LAW_TIER_TEXT)
+    assert await holder.own_index() is own  # once
+    assert not deferred.loaded
 
 
 async def test_a_preloaded_helper_with_another_snapshot_is_not_used(knowledge_view: Any, tmp_path: Path) -> None:
@@ -164,21 +172,13 @@ async def test_a_preloaded_helper_with_another_snapshot_is_not_used(knowledge_vi
 
 
 async def test_when_the_preloaded_helper_dies_the_server_loads_its_own_copy(
-        knowledge_view: Any, tmp_path: Path) -> None:
-    settings = _settings_with_cache(tmp_path)
-    _snapshot_for_bundled_entries(knowledge_view, tmp_path, settings)
-    helper = preload(str(tmp_path))
-    assert helper is not None
-    holder = KnowledgeHolder(settings, None)
-    try:
-        view = await holder.load(preload=helper)
-        assert isinstance(view, DeferredView)
-        os.kill(helper.pid, signal.SIGKILL)
-        answers = [await holder.match(t) for t in TEXTS]
-        assert answers == [knowledge_view.match(t) for t in TEXTS]
-        assert holder.matching == "loop" and view.loaded
-    finally:
-        holder.close()
+        knowledge_view: Any, start: Start) -> None:
+    view = await start.holder.load(preload=start.helper)
+    assert isinstance(view, DeferredView)
+    os.kill(start.helper.pid, signal.SIGKILL)
+    answers = [await start.holder.match(t) for t in TEXTS]
+    assert answers == [knowledge_view.match(t) for t in TEXTS]
+    assert start.holder.matching == "loop" and view.loaded
 
 
 def test_no_preloaded_helper_without_a_snapshot(tmp_path: Path) -> None:
@@ -186,12 +186,8 @@ def test_no_preloaded_helper_without_a_snapshot(tmp_path: Path) -> None:
     assert preload("") is None
 
 
-async def test_a_preloaded_helper_exits_when_the_server_goes_before_adopting_it(
-        knowledge_view: Any, tmp_path: Path) -> None:
-    settings = _settings_with_cache(tmp_path)
-    _snapshot_for_bundled_entries(knowledge_view, tmp_path, settings)
-    helper = preload(str(tmp_path))
-    assert helper is not None
+async def test_a_preloaded_helper_exits_when_the_server_goes_before_adopting_it(start: Start) -> None:
+    helper = start.helper
     helper.sock.close()  # what the server's death does to its end
     for _ in range(400):  # it may still be loading: it notices when it next reads or writes
         pid, _status = os.waitpid(helper.pid, os.WNOHANG)
