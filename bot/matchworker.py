@@ -214,9 +214,7 @@ class Preload:
         try:
             payload = await asyncio.wait_for(frame(), timeout)
             key = pickle.loads(payload) if payload is not None else None
-        except TimeoutError:
-            return None
-        except Exception:  # a damaged frame is a helper not to adopt, never a failed start
+        except Exception:  # silent too long, or a damaged frame: a helper not to adopt, never a failed start
             return None
         return key if isinstance(key, str) else None
 
