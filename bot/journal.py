@@ -13,15 +13,16 @@ import asyncio
 import functools
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.db.base import utcnow
-from bot.db.groupwrite import GroupWriter
+from bot.db.groupwrite import Batchable, GroupWriter
 from bot.db.models import InboundMessage, ResidentState, StaffMessage
 from bot.db.prepared import Prepared
 from bot.db.runner import DbRunner
@@ -86,6 +87,20 @@ class _Statements:
         self.reply_state = select(InboundMessage.state, InboundMessage.reply_body).where(
             InboundMessage.id == bindparam("message_id")
         )
+        # Set-based forms for a batch of claims (PostgreSQL: see _Claims).
+        self.claim_many = (
+            insert_fn(InboundMessage)
+            .values({c: bindparam(c) for c in _CLAIM_COLUMNS})
+            .on_conflict_do_nothing(index_elements=["account", "dedup_key"])
+            .returning(InboundMessage.id, InboundMessage.account, InboundMessage.dedup_key)
+        )
+        self.existing_many = select(
+            InboundMessage.account, InboundMessage.dedup_key, InboundMessage.id, InboundMessage.state,
+            InboundMessage.reply_body,
+        ).where(tuple_(InboundMessage.account, InboundMessage.dedup_key).in_(bindparam("keys", expanding=True)))
+        self.state_many = select(
+            ResidentState.account, ResidentState.openid_hash, *(getattr(ResidentState, c) for c in _STATE_COLUMNS)
+        ).where(tuple_(ResidentState.account, ResidentState.openid_hash).in_(bindparam("keys", expanding=True)))
         # Executed straight on the DBAPI cursor on SQLite (see bot.db.prepared).
         self.p_claim = Prepared(self.claim)
         self.p_existing = Prepared(self.existing)
@@ -127,17 +142,7 @@ class Journal:
             "state": "processing",
         }
 
-        def op(conn: Connection) -> Claim:
-            stmts = _statements(conn)
-            inserted = stmts.p_claim.rows(conn, params)
-            if not inserted:
-                (row_id, state, reply_body), = stmts.p_existing.rows(conn, params)
-                return Claim(False, row_id, state, reply_body)
-            stored = stmts.p_state.rows(conn, params)
-            return Claim(True, inserted[0][0], "processing", None,
-                         _conversation(stored[0] if stored else None, now, memory))
-
-        claim = await self.writer.write(op)
+        claim: Claim = await self.writer.write(Batchable(_CLAIMS, _ClaimItem(params, now, memory)))
         if claim.won:
             self._waiters.setdefault(msg.dedup_key, asyncio.Event())
         return claim
@@ -192,22 +197,12 @@ class Journal:
             "updated_at": now,
         }
 
-        def op(conn: Connection) -> None:
-            stmts = _statements(conn)
-            stmts.p_complete.rows(conn, params)
-            if conversation.changed:
-                # Upsert: two messages of one resident may complete in the same moment.
-                stmts.p_save_state.rows(conn, state_params)
-            if outcome.leave_message:
-                conn.execute(
-                    insert(StaffMessage).values(
-                        account=self.account, message_id=claim.message_id, openid=msg.from_user,
-                        openid_hash=openid_hash, text=outcome.leave_message, created_at=now,
-                        last_inbound_at=now,
-                    )
-                )
-
-        await self.writer.write(op)
+        staff = dict(
+            account=self.account, message_id=claim.message_id, openid=msg.from_user, openid_hash=openid_hash,
+            text=outcome.leave_message, created_at=now, last_inbound_at=now,
+        ) if outcome.leave_message else None
+        item = _CompleteItem(params, state_params if conversation.changed else None, staff)
+        await self.writer.write(Batchable(_COMPLETES, item))
         waiter = self._waiters.pop(msg.dedup_key, None)
         if waiter is not None:
             waiter.set()
@@ -236,6 +231,98 @@ class Journal:
             return int(getattr(result, "rowcount", 0) or 0)
 
         return await self.runner.write(op)
+
+
+@dataclass(frozen=True, slots=True)
+class _ClaimItem:
+    params: dict[str, Any]  # the _CLAIM_COLUMNS
+    now: datetime
+    memory: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class _CompleteItem:
+    params: dict[str, Any]  # message_id and the _COMPLETE_COLUMNS
+    state: dict[str, Any] | None  # the resident's conversation, when it changed
+    staff: dict[str, Any] | None  # a message left for staff
+
+
+class _Claims:
+    """Claims of one group-write batch (bot.db.groupwrite.Batchable).
+
+    SQLite runs them one by one on the connection's cursor (in-process calls, microseconds each).
+    PostgreSQL gets one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` for the batch and at
+    most one ``SELECT`` each for the attempts that lost and for the winners' conversations, instead
+    of two statements per message. Two attempts of one dedup key in one batch: the first in queue
+    order wins, as it would one by one."""
+
+    def run_many(self, conn: Connection, items: Sequence[_ClaimItem]) -> list[Claim]:
+        if conn.dialect.name != "postgresql":
+            return [_claim_one(conn, it) for it in items]
+        stmts = _statements(conn)
+        inserted = {(acc, key): row_id for row_id, acc, key in
+                    conn.execute(stmts.claim_many, [it.params for it in items])}
+        won: dict[int, int] = {}
+        for n, it in enumerate(items):
+            row_id = inserted.pop((it.params["account"], it.params["dedup_key"]), None)
+            if row_id is not None:
+                won[n] = row_id
+        lost = [(it.params["account"], it.params["dedup_key"]) for n, it in enumerate(items) if n not in won]
+        existing = {(acc, key): (row_id, state, body) for acc, key, row_id, state, body in
+                    conn.execute(stmts.existing_many, {"keys": list(dict.fromkeys(lost))})} if lost else {}
+        wanted = list(dict.fromkeys((items[n].params["account"], items[n].params["openid_hash"]) for n in won))
+        states = {(row[0], row[1]): tuple(row[2:]) for row in
+                  conn.execute(stmts.state_many, {"keys": wanted})} if wanted else {}
+        out: list[Claim] = []
+        for n, it in enumerate(items):
+            p = it.params
+            if n in won:
+                stored = states.get((p["account"], p["openid_hash"]))
+                out.append(Claim(True, won[n], "processing", None, _conversation(stored, it.now, it.memory)))
+            else:
+                out.append(Claim(False, *existing[(p["account"], p["dedup_key"])]))
+        return out
+
+
+def _claim_one(conn: Connection, it: _ClaimItem) -> Claim:
+    stmts = _statements(conn)
+    inserted = stmts.p_claim.rows(conn, it.params)
+    if not inserted:
+        (row_id, state, reply_body), = stmts.p_existing.rows(conn, it.params)
+        return Claim(False, row_id, state, reply_body)
+    stored = stmts.p_state.rows(conn, it.params)
+    return Claim(True, inserted[0][0], "processing", None, _conversation(stored[0] if stored else None, it.now,
+                                                                          it.memory))
+
+
+class _Completes:
+    """Completions of one batch: on PostgreSQL each statement runs once for the whole batch
+    (asyncpg's executemany: one pipelined round trip), in queue order, so that of two messages of
+    one resident in a batch the later conversation is the one kept, as one by one."""
+
+    def run_many(self, conn: Connection, items: Sequence[_CompleteItem]) -> list[None]:
+        stmts = _statements(conn)
+        if conn.dialect.name != "postgresql":
+            for it in items:
+                stmts.p_complete.rows(conn, it.params)
+                if it.state is not None:
+                    # Upsert: two messages of one resident may complete in the same moment.
+                    stmts.p_save_state.rows(conn, it.state)
+                if it.staff is not None:
+                    conn.execute(insert(StaffMessage).values(**it.staff))
+            return [None] * len(items)
+        conn.execute(stmts.complete, [it.params for it in items])
+        states = [it.state for it in items if it.state is not None]
+        if states:
+            conn.execute(stmts.save_state, states)
+        staff = [it.staff for it in items if it.staff is not None]
+        if staff:
+            conn.execute(insert(StaffMessage), staff)
+        return [None] * len(items)
+
+
+_CLAIMS = _Claims()
+_COMPLETES = _Completes()
 
 
 def _aware(value: datetime) -> datetime:

@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import bot.models_registry  # noqa: F401  (every table)
 from bot.db.base import Base, utcnow
-from bot.db.models import InboundMessage, StaffMessage
+from bot.db.models import InboundMessage, ResidentState, StaffMessage
 from bot.db.runner import DbRunner
+from bot.dispatch import Conversation, Outcome
 from bot.journal import PURGED, Journal
+from bot.wechat.messages import Inbound
 from sandbox.inbound import FakeWeChat
 from tests.conftest import Server
 
@@ -75,6 +77,59 @@ async def test_group_writes_on_sqlite_leave_checkpoints_to_their_own_thread(engi
         assert checkpointer is not None and checkpointer.commits > 0
     finally:
         runner.close()
+
+
+def _text(openid: str, msg_id: int) -> Inbound:
+    return Inbound(to_user="gh_town", from_user=openid, create_time=1_700_000_000, msg_type="text",
+                   msg_id=msg_id, content=f"第{msg_id}条")
+
+
+async def test_claims_and_completions_batched_together_end_as_one_by_one(engine: AsyncEngine) -> None:
+    """One group-write batch of claims (PostgreSQL: one multi-row INSERT, then set-based reads) and
+    one of completions: the same winners, losers and conversations as one write at a time."""
+    runner = DbRunner(engine)
+    journal = Journal(runner, account="batch", salt="s")
+    a, b = "oBatchResidentA000000000000001", "oBatchResidentB000000000000001"
+    memory = timedelta(minutes=30)
+    done = Outcome(reply=None, kind="answered")
+    try:
+        first = await journal.claim(_text(a, 1), memory)
+        await journal.complete(first, _text(a, 1), done, conversation=Conversation(pages=["甲", "乙"], changed=True),
+                               reply_body="<xml/>", delivered="passive", latency_ms=1)
+        batches = journal.writer.batches
+        m2, m2_retry, m3, m4 = await asyncio.gather(
+            journal.claim(_text(a, 2), memory), journal.claim(_text(a, 2), memory),
+            journal.claim(_text(b, 3), memory), journal.claim(_text(a, 4), memory))
+        assert journal.writer.batches == batches + 1  # all four in one batch
+        assert (m2.won, m2_retry.won, m3.won, m4.won) == (True, False, True, True)
+        assert m2_retry.message_id == m2.message_id and m2_retry.state == "processing"
+        assert m2.conversation is not None and m2.conversation.pages == ["甲", "乙"]
+        assert m4.conversation is not None and m4.conversation.pages == ["甲", "乙"]
+        assert m3.conversation is not None and m3.conversation.pages == []
+        batches = journal.writer.batches
+        await asyncio.gather(
+            journal.complete(m2, _text(a, 2), done, conversation=Conversation(pages=["丙"], changed=True),
+                             reply_body="<xml>2</xml>", delivered="passive", latency_ms=2),
+            journal.complete(m3, _text(b, 3), Outcome(reply=None, kind="command", leave_message="想咨询承包地"),
+                             conversation=Conversation(), reply_body="<xml>3</xml>", delivered="passive",
+                             latency_ms=3),
+            journal.complete(m4, _text(a, 4), done, conversation=Conversation(pages=["丁"], changed=True),
+                             reply_body="<xml>4</xml>", delivered="passive", latency_ms=4))
+        assert journal.writer.batches == batches + 1
+        again = await journal.claim(_text(a, 2), memory)
+        assert (again.won, again.state, again.reply_body) == (False, "done", "<xml>2</xml>")
+    finally:
+        runner.close()
+    async with engine.connect() as conn:
+        rows = dict((await conn.execute(
+            select(InboundMessage.id, InboundMessage.state).where(InboundMessage.account == "batch"))).all())
+        pages = (await conn.execute(select(ResidentState.pages).where(
+            ResidentState.account == "batch", ResidentState.openid_hash == journal.openid_hash(a)))).scalar_one()
+        staff = (await conn.execute(select(StaffMessage.message_id, StaffMessage.text).where(
+            StaffMessage.account == "batch"))).all()
+    assert len(rows) == 4 and set(rows.values()) == {"done"}
+    assert pages == ["丁"]  # the later of the resident's two messages in the batch
+    assert staff == [(m3.message_id, "想咨询承包地")]
 
 
 async def test_group_writes_never_wait_for_the_sqlite_lock_on_the_loop(engine: AsyncEngine) -> None:
