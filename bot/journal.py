@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import Connection, any_, bindparam, cast, delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeEngine
 
 from bot.db.base import utcnow
 from bot.db.groupwrite import Batchable, GroupWriter
@@ -87,20 +89,6 @@ class _Statements:
         self.reply_state = select(InboundMessage.state, InboundMessage.reply_body).where(
             InboundMessage.id == bindparam("message_id")
         )
-        # Set-based forms for a batch of claims (PostgreSQL: see _Claims).
-        self.claim_many = (
-            insert_fn(InboundMessage)
-            .values({c: bindparam(c) for c in _CLAIM_COLUMNS})
-            .on_conflict_do_nothing(index_elements=["account", "dedup_key"])
-            .returning(InboundMessage.id, InboundMessage.account, InboundMessage.dedup_key)
-        )
-        self.existing_many = select(
-            InboundMessage.account, InboundMessage.dedup_key, InboundMessage.id, InboundMessage.state,
-            InboundMessage.reply_body,
-        ).where(tuple_(InboundMessage.account, InboundMessage.dedup_key).in_(bindparam("keys", expanding=True)))
-        self.state_many = select(
-            ResidentState.account, ResidentState.openid_hash, *(getattr(ResidentState, c) for c in _STATE_COLUMNS)
-        ).where(tuple_(ResidentState.account, ResidentState.openid_hash).in_(bindparam("keys", expanding=True)))
         # Executed straight on the DBAPI cursor on SQLite (see bot.db.prepared).
         self.p_claim = Prepared(self.claim)
         self.p_existing = Prepared(self.existing)
@@ -108,6 +96,33 @@ class _Statements:
         self.p_complete = Prepared(self.complete)
         self.p_save_state = Prepared(self.save_state)
         self.p_reply_state = Prepared(self.reply_state)
+        # Set-based forms for a batch of claims (PostgreSQL: see _Claims). Array parameters, so that
+        # the SQL text is the same whatever the batch size: asyncpg prepares each distinct text once
+        # per connection, and a text per size (VALUES lists, IN lists) would re-prepare under load.
+        if insert_fn is not postgresql.insert:
+            return
+        table = InboundMessage.__table__
+        self.claim_many = (
+            postgresql.insert(InboundMessage)
+            .from_select(list(_CLAIM_COLUMNS), select(*(
+                func.unnest(_array(c, table.c[c].type)) for c in _CLAIM_COLUMNS)))
+            .on_conflict_do_nothing(index_elements=["account", "dedup_key"])
+            .returning(InboundMessage.id, InboundMessage.dedup_key)
+        )
+        self.existing_many = select(
+            InboundMessage.dedup_key, InboundMessage.id, InboundMessage.state, InboundMessage.reply_body,
+        ).where(InboundMessage.account == bindparam("account"),
+                InboundMessage.dedup_key == any_(_array("keys", table.c.dedup_key.type)))
+        self.state_many = select(
+            ResidentState.openid_hash, *(getattr(ResidentState, c) for c in _STATE_COLUMNS)
+        ).where(ResidentState.account == bindparam("account"),
+                ResidentState.openid_hash == any_(_array("keys", ResidentState.__table__.c.openid_hash.type)))
+
+
+def _array(name: str, item: TypeEngine[Any]) -> ColumnElement[Any]:
+    """A PostgreSQL array parameter of the column type (cast: asyncpg must know its type)."""
+    kind = postgresql.ARRAY(item)
+    return cast(bindparam(name, type_=kind), kind)
 
 
 _STATEMENTS = {"sqlite": _Statements(sqlite.insert), "postgresql": _Statements(postgresql.insert)}
@@ -259,28 +274,38 @@ class _Claims:
     def run_many(self, conn: Connection, items: Sequence[_ClaimItem]) -> list[Claim]:
         if conn.dialect.name != "postgresql":
             return [_claim_one(conn, it) for it in items]
+        out: list[Claim | None] = [None] * len(items)
+        # A journal writes for one account; group by it all the same (one statement each).
+        for account in dict.fromkeys(it.params["account"] for it in items):
+            mine = [n for n, it in enumerate(items) if it.params["account"] == account]
+            for n, claim in zip(mine, self._one_account(conn, account, [items[n] for n in mine]), strict=True):
+                out[n] = claim
+        return out  # type: ignore[return-value]  # every slot filled above
+
+    @staticmethod
+    def _one_account(conn: Connection, account: str, items: Sequence[_ClaimItem]) -> list[Claim]:
         stmts = _statements(conn)
-        inserted = {(acc, key): row_id for row_id, acc, key in
-                    conn.execute(stmts.claim_many, [it.params for it in items])}
+        arrays = {c: [it.params[c] for it in items] for c in _CLAIM_COLUMNS}
+        inserted = {key: row_id for row_id, key in conn.execute(stmts.claim_many, arrays)}
         won: dict[int, int] = {}
         for n, it in enumerate(items):
-            row_id = inserted.pop((it.params["account"], it.params["dedup_key"]), None)
+            row_id = inserted.pop(it.params["dedup_key"], None)
             if row_id is not None:
                 won[n] = row_id
-        lost = [(it.params["account"], it.params["dedup_key"]) for n, it in enumerate(items) if n not in won]
-        existing = {(acc, key): (row_id, state, body) for acc, key, row_id, state, body in
-                    conn.execute(stmts.existing_many, {"keys": list(dict.fromkeys(lost))})} if lost else {}
-        wanted = list(dict.fromkeys((items[n].params["account"], items[n].params["openid_hash"]) for n in won))
-        states = {(row[0], row[1]): tuple(row[2:]) for row in
-                  conn.execute(stmts.state_many, {"keys": wanted})} if wanted else {}
+        lost = list(dict.fromkeys(it.params["dedup_key"] for n, it in enumerate(items) if n not in won))
+        existing = {key: (row_id, state, body) for key, row_id, state, body in conn.execute(
+            stmts.existing_many, {"account": account, "keys": lost})} if lost else {}
+        wanted = list(dict.fromkeys(items[n].params["openid_hash"] for n in won))
+        states = {row[0]: tuple(row[1:]) for row in conn.execute(
+            stmts.state_many, {"account": account, "keys": wanted})} if wanted else {}
         out: list[Claim] = []
         for n, it in enumerate(items):
             p = it.params
             if n in won:
-                stored = states.get((p["account"], p["openid_hash"]))
+                stored = states.get(p["openid_hash"])
                 out.append(Claim(True, won[n], "processing", None, _conversation(stored, it.now, it.memory)))
             else:
-                out.append(Claim(False, *existing[(p["account"], p["dedup_key"])]))
+                out.append(Claim(False, *existing[p["dedup_key"]]))
         return out
 
 

@@ -81,6 +81,7 @@ class GroupWriter:
         self.on_loop = runner.threaded
         self.batches = 0
         self.writes = 0
+        self.retried = 0  # batches that failed as a whole and were written one operation at a time
 
     async def write(self, op: Callable[[Connection], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -176,6 +177,7 @@ class GroupWriter:
             return [(True, r) for r in self.runner.write_now(functools.partial(_run_all, ops))]
         except Exception:
             log.warning("group write of %d failed; retrying one by one", len(batch), exc_info=True)
+        self.retried += 1
         outcomes: list[tuple[bool, Any]] = []
         for op in ops:
             try:
@@ -196,6 +198,7 @@ class GroupWriter:
                 results = await self.runner.write(functools.partial(_run_all, ops))
             except Exception:
                 log.warning("group write of %d failed; retrying one by one", len(batch), exc_info=True)
+                self.retried += 1
                 outcomes: list[tuple[bool, Any]] = []
                 for op in ops:
                     try:
