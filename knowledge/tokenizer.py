@@ -46,6 +46,45 @@ _NUMERIC = re.compile(
 )
 
 
+# An age decides many answers (未成年人 under 18, 民法典 17; 老年人 from 60, 老年人权益保障法 2): "十五岁…打工"
+# is about a minor at work, "七十多岁…不给生活费" about an old parent. The age itself stays out (see above);
+# the class the law gives it goes in.
+_AGE = re.compile(r"([零〇一二两三四五六七八九十百0-9]+)([多几来余])?周?岁")
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _chinese_number(text: str) -> int | None:
+    """0–999 in digits or Chinese numerals (十五, 二十, 一百零二); None for anything else."""
+    if text.isdigit():
+        return int(text)
+    total, current = 0, 0
+    for ch in text:
+        if ch in _CN_DIGITS:
+            current = _CN_DIGITS[ch]
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        else:
+            return None
+    return total + current
+
+
+def _age_class(match: re.Match[str]) -> str:
+    age = _chinese_number(match.group(1))
+    if age is None or age > 130:
+        return match.group(0)
+    if match.group(2) == "几" and match.group(1) == "十":  # 十几岁: a teenager
+        return " 未成年人 "
+    if age < 18 and not match.group(2):
+        return " 未成年人 "
+    if age >= 60:
+        return " 老年人 "
+    return " "
+
+
 @dataclass(frozen=True)
 class Analysis:
     """What the index needs from one text, from a single jieba pass."""
@@ -121,6 +160,7 @@ class Tokenizer:
         a resident's 地 as 土地."""
         text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(self.t2s).lower()
         text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
+        text = _AGE.sub(_age_class, text) if "岁" in text else text
         return _LAND.sub("土地", _SPACES.sub(" ", text).strip())
 
     def _expand(self, token: str) -> tuple[str, ...]:
