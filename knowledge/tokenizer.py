@@ -50,7 +50,8 @@ _NUMERIC = re.compile(
 # is about a minor at work, "七十多岁…不给生活费" about an old parent. The age itself stays out (see above);
 # the class the law gives it goes in.
 _AGE = re.compile(r"([零〇一二两三四五六七八九十百0-9]+)([多几来余])?周?岁")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
+              "九": 9}
 
 
 def _chinese_number(text: str) -> int | None:

@@ -37,8 +37,20 @@ def test_traditional_and_width(tokenizer: Tokenizer) -> None:
 
 
 def test_numbers_do_not_become_terms(tokenizer: Tokenizer) -> None:
-    assert tokenizer.analyze("我七十多岁了 借了三千多块").words == ("借",)
+    assert tokenizer.analyze("我借了三千多块 2023年").words == ("借",)
     assert "十倍" in tokenizer.analyze("赔十倍").words  # multiples name a remedy
+
+
+def test_an_age_becomes_the_class_the_law_gives_it(tokenizer: Tokenizer) -> None:
+    def words(text: str) -> set[str]:
+        return set(tokenizer.analyze(text).words)
+
+    for minor in ("娃儿十五岁在厂里打工", "娃才13岁", "十几岁的娃", "17周岁"):
+        assert "未成年人" in words(minor) and "老年人" not in words(minor), minor
+    for old in ("我七十多岁了", "老妈今年六十岁", "九十岁老人"):
+        assert "老年人" in words(old) and "未成年人" not in words(old), old
+    for neither in ("儿子二十岁了", "三十多岁", "十八岁", "娃儿几岁可以单独在家"):
+        assert not words(neither) & {"未成年人", "老年人"}, neither
 
 
 def test_bigrams(tokenizer: Tokenizer) -> None:
