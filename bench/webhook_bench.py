@@ -62,7 +62,29 @@ NOTES = """Targets (issue 2): p99 < 50 ms at 64 connections in one process, b/a 
 work shares the machine, and the machine's speed varies from day to day — the reference figure for (a)
 on an idle machine was ≈ 25k req/s, 16–17k on 2026-11-29 morning, 6–8k later the same day.
 
-Fifth session of 2026-11-29 (16:10–19:00 UTC; the table above is this session's run). Cold start:
+Sixth session of 2026-11-29 (18:33–21:30 UTC; the table above is this session's run, on a host
+about 2.5× faster than the fifth session's: (a) 17–19k req/s, cold start 0.85 s). PostgreSQL: the
+claims and completions of one group-write batch now run as set-based statements — one
+`INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING RETURNING` for the claims, one `SELECT … = ANY(…)`
+each for the attempts that lost and for the winners' conversations, and the completions as one
+pipelined `executemany` per statement (bot/journal.py `_Claims`, `_Completes`; array parameters, so
+one SQL text whatever the batch size and no re-prepare). Before, every message cost two or three round
+trips, and py-spy showed ~30 % of the loop's samples in socket writes to PostgreSQL and another ~30 %
+idle in `select` waiting for it. Side by side, alternating, same minutes (other work on the machine):
+64 connections 344 / 266 req/s before → 404 / 621 / 567 after; at 16 connections, where a batch holds
+a few messages, no difference beyond noise (277 / 278 vs 215 / 328 / 261). The table's PostgreSQL row
+(1,202 req/s at 64 connections, p99 74 ms) is from the quieter, faster minutes of the full run. SQLite
+is unchanged (its statements already run in-process on the loop). uvloop was tried as the server's
+loop and not kept: the server process's CPU per request, read from /proc over the same 6-s cells,
+alternating, three rounds: asyncio 0.41 / 0.42 / 0.42 ms, uvloop 0.41 / 0.40 / 0.52 ms. At 64
+connections the server's samples are ~33 % in the `send` of responses (to wrk) and of match requests
+(to the helper) — each a system call that wakes another process on this VM — ~19 % in the SQLite group
+writes, and the rest in aiohttp's request path and the webhook code. On this host p99 < 50 ms at 64
+connections is met only with repeated texts remembered (34 ms; every match computed: 64 ms), and b/a is
+0.08 with every match computed, 0.15 with repeats remembered: (a) gained from the faster host far more
+than (b), whose every request wakes other processes several times.
+
+Fifth session of 2026-11-29 (16:10–19:00 UTC; its run: SQLite 790–1,090 req/s at 64 connections). Cold start:
 `pufa serve` now forks the match helper before it imports anything heavy, and the helper loads the
 knowledge snapshot (≈ 0.65 s, jieba's dictionary most of it) while the server imports aiohttp and
 SQLAlchemy (≈ 1.3 s here); the server adopts it when the snapshot is the one its entries need and keeps
