@@ -105,6 +105,22 @@ def _read_pairs(path: Path) -> dict[str, tuple[str, ...]]:
     return pairs
 
 
+def resolve_chains(synonyms: dict[str, tuple[str, ...]], depth: int = 4) -> dict[str, tuple[str, ...]]:
+    """Synonyms whose replacement is itself a synonym key resolve to that key's replacement: a typing
+    slip mapped to the lay word (吸独 → 吸毒) must reach the words the index has (吸毒 → 吸食 毒品), or the
+    slip matches nothing. A word that maps to itself (闲鱼 → 闲鱼 二手) stays; cycles stop at ``depth``."""
+    def expand(word: str, seen: frozenset[str], left: int) -> tuple[str, ...]:
+        target = synonyms.get(word)
+        if target is None or word in seen or left == 0:
+            return (word,)
+        return tuple(t for w in target
+                     for t in ((w,) if w == word else expand(w, seen | {word}, left - 1)))
+
+    return {key: tuple(dict.fromkeys(t for w in value
+                                     for t in ((w,) if w == key else expand(w, frozenset({key}), depth))))
+            for key, value in synonyms.items()}
+
+
 def _read_words(path: Path) -> frozenset[str]:
     return frozenset(
         ln.strip() for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip() and ln[0] != "#"
@@ -118,7 +134,7 @@ class Tokenizer:
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.dict_dir = dict_dir
         self.hmm = hmm
-        self.synonyms = _read_pairs(dict_dir / "synonyms.txt")
+        self.synonyms = resolve_chains(_read_pairs(dict_dir / "synonyms.txt"))
         self.stopwords = _read_words(dict_dir / "stopwords.txt")
         # The legal vocabulary (THUOCL_law + lay terms) and the words synonyms map to: a message with
         # none of them, and none of the entries' keywords, is not a legal question (see engine.py).

@@ -108,3 +108,19 @@ def test_a_residents_di_is_land_and_the_particle_is_not() -> None:
         assert "土地" in t.analyze(text).words, text
     for text in ("他慢慢地走", "去他的地方", "高兴地说", "他家地方大"):
         assert "土地" not in t.analyze(text).words, text
+
+
+def test_a_slip_mapped_to_a_lay_word_reaches_the_words_the_index_has(tokenizer: Tokenizer) -> None:
+    # 家爆 → 家暴 → 家庭暴力: the index never holds 家暴 itself, so the slip matched nothing.
+    assert "家庭暴力" in tokenizer.analyze("家爆了咋办").words
+    assert set(tokenizer.analyze("被炒鱿鱼了").words) >= {"解除", "劳动合同"}
+
+
+def test_synonym_chains_resolve_and_cycles_end() -> None:
+    from knowledge.tokenizer import resolve_chains
+
+    table = {"甲": ("乙",), "乙": ("丙", "丁"), "戊": ("戊", "乙"), "己": ("庚",), "庚": ("己",)}
+    resolved = resolve_chains(table)
+    assert resolved["甲"] == ("丙", "丁")
+    assert resolved["戊"] == ("戊", "丙", "丁")  # a word may keep itself beside its replacement
+    assert set(resolved["己"]) <= {"己", "庚"}  # a cycle stops instead of recursing forever
