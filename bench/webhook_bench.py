@@ -62,7 +62,7 @@ NOTES = """Targets (issue 2): p99 < 50 ms at 64 connections in one process, b/a 
 work shares the machine, and the machine's speed varies from day to day — the reference figure for (a)
 on an idle machine was ≈ 25k req/s, 16–17k on 2026-11-29 morning, 6–8k later the same day.
 
-Sixth session of 2026-11-29 (18:33–21:30 UTC; the table above is this session's run, on a host
+Sixth session of 2026-11-29 (18:33–20:45 UTC; the table above is this session's run, on a host
 about 2.5× faster than the fifth session's: (a) 17–19k req/s, cold start 0.85 s). PostgreSQL: the
 claims and completions of one group-write batch now run as set-based statements — one
 `INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING RETURNING` for the claims, one `SELECT … = ANY(…)`
