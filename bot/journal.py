@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, any_, bindparam, cast, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, cast, delete, func, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
@@ -107,16 +107,21 @@ class _Statements:
             .from_select(list(_CLAIM_COLUMNS), select(*(
                 func.unnest(_array(c, table.c[c].type)) for c in _CLAIM_COLUMNS)))
             .on_conflict_do_nothing(index_elements=["account", "dedup_key"])
-            .returning(InboundMessage.id, InboundMessage.dedup_key)
+            .returning(InboundMessage.id, InboundMessage.account, InboundMessage.dedup_key)
         )
+        # (account, key) pairs given as two arrays of one length, unnested side by side.
         self.existing_many = select(
-            InboundMessage.dedup_key, InboundMessage.id, InboundMessage.state, InboundMessage.reply_body,
-        ).where(InboundMessage.account == bindparam("account"),
-                InboundMessage.dedup_key == any_(_array("keys", table.c.dedup_key.type)))
+            InboundMessage.account, InboundMessage.dedup_key, InboundMessage.id, InboundMessage.state,
+            InboundMessage.reply_body,
+        ).where(tuple_(InboundMessage.account, InboundMessage.dedup_key).in_(select(
+            func.unnest(_array("accounts", table.c.account.type)),
+            func.unnest(_array("keys", table.c.dedup_key.type)))))
+        state = ResidentState.__table__
         self.state_many = select(
-            ResidentState.openid_hash, *(getattr(ResidentState, c) for c in _STATE_COLUMNS)
-        ).where(ResidentState.account == bindparam("account"),
-                ResidentState.openid_hash == any_(_array("keys", ResidentState.__table__.c.openid_hash.type)))
+            ResidentState.account, ResidentState.openid_hash, *(getattr(ResidentState, c) for c in _STATE_COLUMNS)
+        ).where(tuple_(ResidentState.account, ResidentState.openid_hash).in_(select(
+            func.unnest(_array("accounts", state.c.account.type)),
+            func.unnest(_array("keys", state.c.openid_hash.type)))))
 
 
 def _array(name: str, item: TypeEngine[Any]) -> ColumnElement[Any]:
@@ -266,7 +271,7 @@ class _Claims:
     """Claims of one group-write batch (bot.db.groupwrite.Batchable).
 
     SQLite runs them one by one on the connection's cursor (in-process calls, microseconds each).
-    PostgreSQL gets one multi-row ``INSERT … ON CONFLICT DO NOTHING RETURNING`` for the batch and at
+    PostgreSQL gets one ``INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING RETURNING`` for the batch and at
     most one ``SELECT`` each for the attempts that lost and for the winners' conversations, instead
     of two statements per message. Two attempts of one dedup key in one batch: the first in queue
     order wins, as it would one by one."""
@@ -274,39 +279,34 @@ class _Claims:
     def run_many(self, conn: Connection, items: Sequence[_ClaimItem]) -> list[Claim]:
         if conn.dialect.name != "postgresql":
             return [_claim_one(conn, it) for it in items]
-        out: list[Claim | None] = [None] * len(items)
-        # A journal writes for one account; group by it all the same (one statement each).
-        for account in dict.fromkeys(it.params["account"] for it in items):
-            mine = [n for n, it in enumerate(items) if it.params["account"] == account]
-            for n, claim in zip(mine, self._one_account(conn, account, [items[n] for n in mine]), strict=True):
-                out[n] = claim
-        return out  # type: ignore[return-value]  # every slot filled above
-
-    @staticmethod
-    def _one_account(conn: Connection, account: str, items: Sequence[_ClaimItem]) -> list[Claim]:
         stmts = _statements(conn)
         arrays = {c: [it.params[c] for it in items] for c in _CLAIM_COLUMNS}
-        inserted = {key: row_id for row_id, key in conn.execute(stmts.claim_many, arrays)}
+        inserted = {(acc, key): row_id for row_id, acc, key in conn.execute(stmts.claim_many, arrays)}
         won: dict[int, int] = {}
         for n, it in enumerate(items):
-            row_id = inserted.pop(it.params["dedup_key"], None)
+            row_id = inserted.pop((it.params["account"], it.params["dedup_key"]), None)
             if row_id is not None:
                 won[n] = row_id
-        lost = list(dict.fromkeys(it.params["dedup_key"] for n, it in enumerate(items) if n not in won))
-        existing = {key: (row_id, state, body) for key, row_id, state, body in conn.execute(
-            stmts.existing_many, {"account": account, "keys": lost})} if lost else {}
-        wanted = list(dict.fromkeys(items[n].params["openid_hash"] for n in won))
-        states = {row[0]: tuple(row[1:]) for row in conn.execute(
-            stmts.state_many, {"account": account, "keys": wanted})} if wanted else {}
+        lost = list(dict.fromkeys((it.params["account"], it.params["dedup_key"])
+                                  for n, it in enumerate(items) if n not in won))
+        wanted = list(dict.fromkeys((items[n].params["account"], items[n].params["openid_hash"]) for n in won))
+        existing = {(acc, key): (row_id, state, body) for acc, key, row_id, state, body in
+                    conn.execute(stmts.existing_many, _pairs(lost))} if lost else {}
+        states = {(row[0], row[1]): tuple(row[2:]) for row in
+                  conn.execute(stmts.state_many, _pairs(wanted))} if wanted else {}
         out: list[Claim] = []
         for n, it in enumerate(items):
             p = it.params
             if n in won:
-                stored = states.get(p["openid_hash"])
+                stored = states.get((p["account"], p["openid_hash"]))
                 out.append(Claim(True, won[n], "processing", None, _conversation(stored, it.now, it.memory)))
             else:
-                out.append(Claim(False, *existing[p["dedup_key"]]))
+                out.append(Claim(False, *existing[(p["account"], p["dedup_key"])]))
         return out
+
+
+def _pairs(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
+    return {"accounts": [a for a, _ in pairs], "keys": [k for _, k in pairs]}
 
 
 def _claim_one(conn: Connection, it: _ClaimItem) -> Claim:
