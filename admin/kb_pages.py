@@ -20,6 +20,7 @@ from bot.knowledge_service import KnowledgeHolder, entries_dir
 from bot.routing import build_dispatcher
 from knowledge.entries import EntryError, entry_from_dict, load_entries
 from knowledge.lawnames import normalize_law_name
+from knowledge.laws import article_label, parse_article_ref, sub_suffix
 
 routes = web.RouteTableDef()
 STATUS_NAMES = {"published": "已发布", "draft": "草稿", "retired": "已下线"}
@@ -35,13 +36,16 @@ def _words(text: str) -> list[str]:
 
 
 def _citations(text: str) -> list[dict[str, Any]]:
-    """One per line: ``民法典 1079`` or ``民法典 第1079条``."""
+    """One per line: ``民法典 1079``, ``民法典 第1079条`` or ``刑法 287之二``, then the quote."""
     out = []
     for line in _lines(text):
-        m = re.match(r"^《?(?P<law>[^》\s]+)》?\s*第?(?P<n>\d+)条?\s*(?P<quote>.*)$", line)
+        m = re.match(r"^《?(?P<law>[^》\s]+)》?\s*(?P<n>第?\d+条?(?:之[一二三四五六七八九1-9])?)\s*(?P<quote>.*)$",
+                     line)
         if not m:
-            raise EntryError([f"引用“{line}”应写成：法律名称 条号，例如 民法典 1079"])
-        out.append({"law": normalize_law_name(m["law"]), "article": int(m["n"]), "quote": m["quote"].strip()})
+            raise EntryError([f"引用“{line}”应写成：法律名称 条号，例如 民法典 1079、刑法 287之二"])
+        number, sub = parse_article_ref(m["n"])
+        out.append({"law": normalize_law_name(m["law"]), "article": number, **({"sub": sub} if sub else {}),
+                    "quote": m["quote"].strip()})
     return out
 
 
@@ -65,8 +69,8 @@ async def reload_kb(request: web.Request) -> None:
     await holder.load()
 
 
-def article_text(request: web.Request, law: str, number: int) -> str:
-    art = request.config_dict[HOLDER].current.article(law, number)
+def article_text(request: web.Request, law: str, number: int, sub: int = 0) -> str:
+    art = request.config_dict[HOLDER].current.article(law, number, sub)
     return art.text if art is not None else "（法条库中找不到这一条，请核对）"
 
 
@@ -106,11 +110,13 @@ def _edit_ctx(request: web.Request, row: KbEntry | None, raw: dict[str, Any] | N
             "id": src.get("id", ""), "topic_key": src.get("topic_key", ""), "topic": src.get("topic", ""),
             "question": src.get("question", ""), "similar": "\n".join(src.get("similar", [])),
             "keywords": "、".join(src.get("keywords", [])), "answer": src.get("answer", ""),
-            "citations": "\n".join(f"{c['law']} {c['article']} {c.get('quote', '')}".strip() for c in cites),
+            "citations": "\n".join(
+                f"{c['law']} {c['article']}{sub_suffix(c.get('sub', 0))} {c.get('quote', '')}".strip()
+                for c in cites),
             "tags": "、".join(src.get("tags", [])),
         },
-        "cites": [{"law": c["law"], "article": c["article"], "text": article_text(request, c["law"], int(c["article"]))}
-                  for c in cites],
+        "cites": [{"law": c["law"], "label": article_label(int(c["article"]), c.get("sub", 0)),
+                   "text": article_text(request, c["law"], int(c["article"]), c.get("sub", 0))} for c in cites],
         "status_names": STATUS_NAMES, "active": "kb",
     }
 

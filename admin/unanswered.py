@@ -98,7 +98,8 @@ async def to_draft(request: web.Request) -> web.StreamResponse:
     examples: list[str] = found["examples"]
     question = examples[0] if examples else "".join(words) + "怎么办？"
     kb = (await request.config_dict[HOLDER].own_index()).kb
-    cites = [{"law": law, "article": n, "quote": ""} for law, n in kb.rank_citations(" ".join([question, *words]), 2)]
+    cites = [{"law": key[0], "article": key[1], **({"sub": key[2]} if len(key) > 2 else {}), "quote": ""}
+             for key in kb.rank_citations(" ".join([question, *words]), 2)]
     entry_id = f"draft-{key}"
     async with request.config_dict[SESSIONS]() as s, s.begin():
         if await s.get(KbEntry, entry_id) is None:

@@ -37,7 +37,8 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "reply": content,
         "entry_id": outcome.entry_id,
         "score": round(outcome.score, 4) if outcome.score is not None else None,
-        "citations": [{"law": c.law, "article": c.article} for c in outcome.citations],
+        "citations": [{"law": c.law, "article": c.article, **({"sub": c.sub} if c.sub else {})}
+                      for c in outcome.citations],
         "candidates": [
             {"entry_id": c.entry_id, "question": c.question, "score": round(c.score, 4)}
             for c in outcome.candidates

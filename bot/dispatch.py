@@ -20,6 +20,9 @@ from bot.wechat.replies import Reply
 
 log = logging.getLogger("pufa.dispatch")
 
+# (law, article, sub): sub is 2 for 第二百八十七条之二, 0 for an ordinary article.
+ArticleRef = tuple[str, int, int]
+
 
 @dataclass
 class Conversation:
@@ -28,7 +31,7 @@ class Conversation:
     pages: list[str] = field(default_factory=list)
     page_pos: int = 0
     candidates: list[str] = field(default_factory=list)
-    last_citation: tuple[str, int] | None = None
+    last_citation: ArticleRef | None = None
     changed: bool = False
 
     def remember(
@@ -36,7 +39,7 @@ class Conversation:
         *,
         pages: list[str] | None = None,
         candidates: list[str] | None = None,
-        citation: tuple[str, int] | None = None,
+        citation: ArticleRef | None = None,
     ) -> None:
         if pages is not None:
             self.pages, self.page_pos = pages, 0
@@ -51,6 +54,11 @@ class Conversation:
 class CitationOut:
     law: str
     article: int
+    sub: int = 0  # 2 for 第二百八十七条之二
+
+    @property
+    def ref(self) -> ArticleRef:
+        return (self.law, self.article, self.sub)
 
 
 @dataclass(frozen=True)

@@ -205,7 +205,8 @@ class Journal:
         params: dict[str, Any] = {
             "message_id": claim.message_id, "state": state, "outcome": outcome.kind, "tier": outcome.tier,
             "entry_id": outcome.entry_id, "score": outcome.score,
-            "citations": [[c.law, c.article] for c in outcome.citations] or None,
+            "citations": [[c.law, c.article, c.sub] if c.sub else [c.law, c.article]
+                          for c in outcome.citations] or None,
             "keywords": list(outcome.keywords) or None, "reply": _reply_text(outcome), "reply_body": reply_body,
             "delivered": delivered, "latency_ms": latency_ms, "completed_at": now,
         }
@@ -366,7 +367,8 @@ def _conversation(row: tuple[Any, ...] | None, now: datetime, memory: timedelta)
     cited = tuple(last_citation) if last_citation else None
     return Conversation(
         pages=list(pages), page_pos=page_pos, candidates=list(candidates),
-        last_citation=(str(cited[0]), int(cited[1])) if cited else None,
+        # Rows from before sub-articles were citable hold [law, article].
+        last_citation=(str(cited[0]), int(cited[1]), int(cited[2]) if len(cited) > 2 else 0) if cited else None,
     )
 
 

@@ -43,14 +43,14 @@ def with_urgent(urgent: str | None, body: str) -> str:
 
 def entry_outcome(ctx: Context, entry: Any, score: float, *, urgent: str | None = None,
                   keywords: tuple[str, ...] = (), kind: str = "answered") -> Outcome:
-    cites = tuple(CitationOut(c.law, c.article) for c in entry.citations)
+    cites = tuple(CitationOut(c.law, c.article, c.sub) for c in entry.citations)
     parts = [entry.answer.strip()]
     if cites:
-        parts.append(citations_line((c.law, c.article) for c in cites))
+        parts.append(citations_line(c.ref for c in cites))
     parts.append(texts.NEXT_STEPS + "\n" + contacts_lines(contacts_for(ctx, entry.contacts)))
     if cites:
         parts.append(texts.ORIGINAL_HINT)
-        ctx.conversation.remember(citation=(cites[0].law, cites[0].article))
+        ctx.conversation.remember(citation=cites[0].ref)
     reply = paged(ctx, with_urgent(urgent, "\n\n".join(parts)))
     return Outcome(reply=reply, kind=kind, tier="entry", entry_id=entry.id, score=score,
                    citations=cites, keywords=keywords)
@@ -60,16 +60,16 @@ def law_outcome(ctx: Context, match: Any) -> Outcome:
     lines = [texts.LAW_TIER_HEADER]
     for art in match.articles[:LAW_TIER_QUOTED]:
         body = art.text if len(art.text) <= LAW_TIER_EXCERPT else art.text[:LAW_TIER_EXCERPT] + "……"
-        lines.append(f"{citation_text(art.law, art.number)}：{body}")
-    further = [(art.law, art.number) for art in match.articles[LAW_TIER_QUOTED:]]
+        lines.append(f"{citation_text(art.law, art.number, art.sub)}：{body}")
+    further = [(art.law, art.number, art.sub) for art in match.articles[LAW_TIER_QUOTED:]]
     if further:  # every cited article is named in the reply; the quotes stay short enough to read
         lines.append(citations_line(further, texts.LAW_TIER_FURTHER))
     lines.append(texts.LAW_TIER_CAVEAT)
     lines.append(texts.NEXT_STEPS + "\n" + contacts_lines(contacts_for(ctx, ())))
     lines.append(texts.ORIGINAL_HINT)
-    cites = tuple(CitationOut(c.law, c.article) for c in match.citations)
+    cites = tuple(CitationOut(c.law, c.article, c.sub) for c in match.citations)
     if cites:
-        ctx.conversation.remember(citation=(cites[0].law, cites[0].article))
+        ctx.conversation.remember(citation=cites[0].ref)
     reply = paged(ctx, with_urgent(match.urgent, "\n\n".join(lines)))
     return Outcome(reply=reply, kind="answered", tier="law", score=match.score, citations=cites,
                    keywords=tuple(match.keywords))
@@ -87,10 +87,10 @@ def choice_list(ctx: Context, header: str, items: Sequence[tuple[str, str]]) -> 
 def ambiguous_outcome(ctx: Context, match: Any) -> Outcome:
     cands = tuple(CandidateOut(c.entry_id, c.question, c.score) for c in match.candidates[:3])
     body = choice_list(ctx, texts.AMBIGUOUS, [(c.entry_id, c.question) for c in cands])
-    cites = tuple(CitationOut(c.law, c.article) for c in match.citations)
+    cites = tuple(CitationOut(c.law, c.article, c.sub) for c in match.citations)
     if cites:
-        body += "\n" + citations_line(((c.law, c.article) for c in cites), texts.CANDIDATE_LAWS)
-        ctx.conversation.remember(citation=(cites[0].law, cites[0].article))
+        body += "\n" + citations_line((c.ref for c in cites), texts.CANDIDATE_LAWS)
+        ctx.conversation.remember(citation=cites[0].ref)
     return Outcome(reply=TextReply(with_urgent(match.urgent, body)), kind="ambiguous", tier="entry",
                    score=match.score, citations=cites, candidates=cands, keywords=tuple(match.keywords))
 

@@ -114,11 +114,12 @@ async def original(ctx: Context) -> Outcome:
     cited = ctx.conversation.last_citation
     if cited is None:
         return Outcome(TextReply(texts.NO_ORIGINAL), kind="command")
-    law, number = cited
-    article = ctx.services.knowledge.article(law, number)
+    law, number, sub = cited
+    article = ctx.services.knowledge.article(law, number, sub)
     if article is None:
-        return Outcome(TextReply(texts.ARTICLE_NOT_FOUND.format(law=law, article=number)), kind="command")
-    return Outcome(paged(ctx, f"{citation_text(law, number)}\n{article.text}"), kind="command")
+        label = citation_text(law, number, sub)
+        return Outcome(TextReply(texts.ARTICLE_NOT_FOUND.format(label=label)), kind="command")
+    return Outcome(paged(ctx, f"{citation_text(law, number, sub)}\n{article.text}"), kind="command")
 
 
 @router.on(leave_message)

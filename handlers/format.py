@@ -39,12 +39,15 @@ def chinese_number(n: int) -> str:
     return s[1:] if s.startswith("一十") else s
 
 
-def citation_text(law: str, article: int) -> str:
-    return f"《{law}》第{chinese_number(article)}条"
+def citation_text(law: str, article: int, sub: int = 0) -> str:
+    """《刑法》第二百八十七条之二: how residents see a citation."""
+    return f"《{law}》第{chinese_number(article)}条" + (f"之{chinese_number(sub)}" if sub else "")
 
 
-def citations_line(citations: Iterable[tuple[str, int]], prefix: str = texts.CITATION_PREFIX) -> str:
-    parts = [citation_text(law, art) for law, art in citations]
+def citations_line(citations: Iterable[tuple[str, int] | tuple[str, int, int]],
+                   prefix: str = texts.CITATION_PREFIX) -> str:
+    """``citations``: (law, article) or (law, article, sub)."""
+    parts = [citation_text(*c) for c in citations]
     return prefix + "、".join(parts) if parts else ""
 
 

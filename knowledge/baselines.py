@@ -15,6 +15,7 @@ from knowledge.engine import Citation, KnowledgeBase, Match
 from knowledge.entries import Entry
 from knowledge.index import Bm25Index
 from knowledge.jieba_loader import jieba
+from knowledge.laws import Cite
 
 __all__ = ["BASELINES", "KeywordRules", "PlainBm25"]
 
@@ -33,13 +34,13 @@ class KeywordRules:
     def match(self, text: str) -> Match:
         for kw, e in self.rules:
             if kw in text:
-                cites = tuple(Citation(c.law, c.article) for c in e.citations)
+                cites = tuple(Citation(c.law, c.article, c.sub) for c in e.citations)
                 return Match("answered", "entry", e, 1.0, cites, (), (), (), None)
         return _none()
 
-    def rank(self, text: str) -> list[tuple[str, int]]:
+    def rank(self, text: str) -> list[Cite]:
         m = self.match(text)
-        return [(c.law, c.article) for c in m.citations][:3]
+        return [c.key for c in m.citations][:3]
 
 
 class PlainBm25:
@@ -56,16 +57,15 @@ class PlainBm25:
     def _words(self, text: str) -> list[str]:
         return [w for w in self.jieba.cut(text) if w.strip() and not _PUNCT.match(w)]
 
-    def rank(self, text: str) -> list[tuple[str, int]]:
-        return [(self.articles[h.doc].law, self.articles[h.doc].number)
-                for h in self.index.search(self._words(text), 3)]
+    def rank(self, text: str) -> list[Cite]:
+        return [self.articles[h.doc].key for h in self.index.search(self._words(text), 3)]
 
     def match(self, text: str) -> Match:
         hits = self.index.search(self._words(text), 1)
         if not hits:
             return _none()
         art = self.articles[hits[0].doc]
-        return Match("answered", "law", None, 1.0, (Citation(art.law, art.number),), (art,), (), (), None)
+        return Match("answered", "law", None, 1.0, (Citation(art.law, art.number, art.sub),), (art,), (), (), None)
 
 
 BASELINES: dict[str, Callable[[KnowledgeBase, Sequence[Entry]], KeywordRules | PlainBm25]] = {

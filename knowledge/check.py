@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from knowledge.entries import Entry
-from knowledge.laws import LawCorpus
+from knowledge.laws import LawCorpus, article_label
 
 __all__ = ["MAX_ANSWER_HAN", "MAX_CITATIONS", "PAGE_BREAK", "Problem", "check_citations", "han_count"]
 
@@ -48,11 +48,11 @@ def _entry_problems(entry: Entry, corpus: LawCorpus) -> Iterable[Problem]:
     if len(entry.citations) > MAX_CITATIONS:
         yield problem("too_many_citations", f"{len(entry.citations)} citations (at most {MAX_CITATIONS})")
     for c in entry.citations:
-        ref = f"{c.law} 第{c.article}条"
+        ref = f"{c.law} {article_label(c.article, c.sub)}"
         if not corpus.has_law(c.law):
             yield problem("unknown_law", f"{ref}: law '{c.law}' is not in knowledge/data/laws")
             continue
-        article = corpus.get(c.law, c.article)
+        article = corpus.get(c.law, c.article, c.sub)
         if article is None:
             yield problem("missing_article", f"{ref}: no such article")
         elif not c.quote.strip():

@@ -19,7 +19,7 @@ from knowledge.calibration import Calibration, Features, LegalFeatures
 from knowledge.courtesy import strip_courtesy
 from knowledge.entries import Entry, Topics, answerable, answering_entries, topics_of
 from knowledge.index import DENSE_SCAN_MAX, Bm25Builder, Bm25Index, top_k_vector
-from knowledge.laws import Article, LawCorpus
+from knowledge.laws import Article, Cite, LawCorpus
 from knowledge.match import Candidate, Citation, Match
 from knowledge.memory import release_free_memory
 from knowledge.safety import detect_urgent
@@ -57,7 +57,6 @@ LAW_TIER_RELATIVE = 0.7  # further articles only when close to the best one
 # word with some entry from a legal question (a confidence feature), and they are the out-of-scope
 # negatives the confidence model is fitted with (knowledge/fit.py).
 EVERYDAY_FILE = Path(__file__).resolve().parent / "dict" / "oos_examples.txt"
-Cite = tuple[str, int]
 _UNSET: Any = object()  # "compute the article scores here" (None means: no article scores)
 
 
@@ -84,8 +83,8 @@ class KnowledgeBase:
         self._entries = answering_entries(entries)
         self._articles = tuple(articles)
         self._by_id = MappingProxyType({e.id: e for e in self._entries})
-        self._first_cite = tuple((e.citations[0].law, e.citations[0].article) for e in self._entries)
-        where = {(art.law, art.number): i for i, art in enumerate(articles) if art.sub == 0}
+        self._first_cite = tuple(e.citations[0].key for e in self._entries)
+        where = {art.key: i for i, art in enumerate(articles)}
         self._first_article = tuple(where.get(c, -1) for c in self._first_cite)
         # -1 (not in the corpus) indexes the 0 appended to the article scores in rank_entries.
         self._first_article_vec = np.array([len(articles) if i < 0 else i for i in self._first_article],
@@ -132,13 +131,13 @@ class KnowledgeBase:
             grams.add({"grams": [g for a in (q, *sims) for g in a.bigrams]})
             # The ways residents ask about an article describe it in their words: index them with it.
             for c in e.citations:
-                bucket = lay.setdefault((c.law, c.article), [])
+                bucket = lay.setdefault(c.key, [])
                 bucket.extend((asked + kws)[: LAY_MAX_TERMS - len(bucket)])
         articles = sorted(corpus.articles(), key=lambda a: a.sub > 0)
         laws = Bm25Builder(ARTICLE_WEIGHTS)
         for a in articles:
             laws.add({"text": analyze(a.text).words, "chapter": analyze(f"{a.law} {a.chapter}").words,
-                      "lay": lay.get((a.law, a.number), []) if a.sub == 0 else []})
+                      "lay": lay.get(a.key, [])})
         daily = Bm25Builder({"text": 1.0})
         groups: dict[frozenset[str], list[int]] = {}
         for i, text in enumerate(everyday):
@@ -304,7 +303,7 @@ class KnowledgeBase:
             route = cal.route(conf, law_conf, self.legal_confidence(a, laws), ranked.features.tie)
         if route == "answer":
             e = self._entries[ranked.docs[0]]
-            cites = tuple(Citation(c.law, c.article) for c in e.citations)
+            cites = tuple(Citation(c.law, c.article, c.sub) for c in e.citations)
             return Match("answered", "entry", e, conf, cites, (), (), a.keywords, urgent)
         if route == "choose" and ranked.docs:
             cands = tuple(Candidate(self._entries[d].id, self._entries[d].question, round(s, 3))
@@ -315,7 +314,7 @@ class KnowledgeBase:
             return Match("ambiguous", "entry", None, conf, tuple(firsts), (), cands, a.keywords, urgent)
         if route == "law" and laws is not None and laws.docs:
             chosen = self.law_tier_articles(laws)
-            cites = tuple(Citation(art.law, art.number) for art in chosen)
+            cites = tuple(Citation(art.law, art.number, art.sub) for art in chosen)
             return Match("answered", "law", None, law_conf, cites, tuple(chosen), (), a.keywords, urgent)
         return Match("no_match", "none", None, max(conf, law_conf), (), (), (), a.keywords, urgent)
 
@@ -336,5 +335,5 @@ class KnowledgeBase:
             if ranked.docs and not ranked.features.tie and \
                     self.calibration.entry_confidence(ranked.features) >= self.calibration.answer_threshold:
                 out.append(self._first_cite[ranked.docs[0]])
-            out += [(self._articles[d].law, self._articles[d].number) for d in self.rank_articles(a, k).docs]
+            out += [self._articles[d].key for d in self.rank_articles(a, k).docs]
         return list(dict.fromkeys(out))[:k]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from knowledge.lawnames import normalize_law_name
+from knowledge.laws import Cite, cite_key
 
 __all__ = ["STATUSES", "CitationRef", "Entry", "EntryError", "dump_topic", "entry_from_dict", "load_entries"]
 
@@ -35,6 +36,11 @@ class CitationRef:
     law: str
     article: int
     quote: str = ""
+    sub: int = 0  # 2 for 第二百八十七条之二 (刑法's inserted articles)
+
+    @property
+    def key(self) -> Cite:
+        return cite_key(self.law, self.article, self.sub)
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,11 @@ def _entry(raw: Mapping[str, Any], topic_key: str, topic: str, where: str, probl
         if not isinstance(quote, str):
             problems.append(f"{where}: citation {i} quote must be a string")
             continue
-        cites.append(CitationRef(normalize_law_name(c["law"]), art, quote))
+        sub = c.get("sub", 0)
+        if isinstance(sub, bool) or not isinstance(sub, int) or not 0 <= sub <= 9:
+            problems.append(f"{where}: citation {i} sub must be 1–9 (第X条之一 … 之九), or left out")
+            continue
+        cites.append(CitationRef(normalize_law_name(c["law"]), art, quote, sub))
     lists = {key: _str_list(raw, key, where, problems) for key in _LIST_FIELDS}
     reviewed = _reviewed(raw.get("reviewed"), where, problems)
     if len(problems) > before:
@@ -190,7 +200,8 @@ def dump_topic(topic: str, topic_key: str, entries: Iterable[Entry]) -> str:
     out = [f"topic = {_s(topic)}", f"topic_key = {_s(topic_key)}"]
     for e in entries:
         cites = "".join(
-            f"  {{ law = {_s(c.law)}, article = {c.article}, quote = {_s(c.quote)} }},\n" for c in e.citations
+            f"  {{ law = {_s(c.law)}, article = {c.article}, {f'sub = {c.sub}, ' if c.sub else ''}"
+            f"quote = {_s(c.quote)} }},\n" for c in e.citations
         )
         out += [
             "",

@@ -16,10 +16,10 @@ from knowledge.baselines import BASELINES
 from knowledge.engine import KnowledgeBase, Match
 from knowledge.entries import Entry
 from knowledge.lawnames import normalize_law_name
+from knowledge.laws import Cite
 
 __all__ = ["DevItem", "EvalReport", "SetScores", "evaluate", "load_dev", "render_markdown", "split_of"]
 
-Cite = tuple[str, int]
 
 
 @dataclass(frozen=True)
@@ -82,7 +82,7 @@ def split_of(question: str) -> str:
 
 
 def first_cite(match: Match) -> Cite | None:
-    return (match.citations[0].law, match.citations[0].article) if match.citations else None
+    return match.citations[0].key if match.citations else None
 
 
 def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str], Match],
@@ -104,7 +104,7 @@ def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str],
         if m.status == "answered":
             ok = got in item.cite
             top1 += ok
-            anyc += any((c.law, c.article) in item.cite for c in m.citations)
+            anyc += any(c.key in item.cite for c in m.citations)
             choice += ok
             law_reply = hedged and m.tier == "law"
             wrong += not ok and not law_reply
@@ -112,7 +112,7 @@ def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str],
             law_wrong += not ok and law_reply
         elif m.status == "ambiguous" and kb is not None:
             firsts = [kb.entry(c.entry_id) for c in m.candidates]
-            choice += any(e is not None and (e.citations[0].law, e.citations[0].article) in item.cite
+            choice += any(e is not None and e.citations[0].key in item.cite
                           for e in firsts)
     n_in = max(1, len(inside))
     return SetScores(name, len(items), len(inside), top1 / n_in, choice / n_in, anyc / n_in, wrong / n_in,
@@ -121,7 +121,7 @@ def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str],
 
 
 def reply_citations(kb: KnowledgeBase) -> Callable[[str], list[Cite]]:
-    return lambda q: [(c.law, c.article) for c in kb.match(q).citations]
+    return lambda q: [c.key for c in kb.match(q).citations]
 
 
 def score_stard(name: str, items: Sequence[DevItem], ranker: Callable[[str], Sequence[Cite]]) -> StardScores:

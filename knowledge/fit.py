@@ -70,9 +70,9 @@ def _labels(kb: KnowledgeBase, items: Sequence[DevItem], cal: Calibration) -> li
         everyday = kb.everyday_overlap(a, leave_out=True)
         er = kb.rank_entries(a, everyday=everyday)
         firsts = [kb.entries()[d].citations[0] for d in er.docs[:3]]
-        cites = [(c.law, c.article) for c in firsts]
+        cites = [c.key for c in firsts]
         lr, law_conf = judged.law_tier_confidence(a, everyday)
-        law_top = [(art.law, art.number) for art in kb.law_tier_articles(lr)] if lr else []
+        law_top = [art.key for art in kb.law_tier_articles(lr)] if lr else []
         out.append(Outcomes(
             item.in_scope,
             cal.entry_confidence(er.features) if er.docs else 0.0,
@@ -208,11 +208,11 @@ def calibrate(kb: KnowledgeBase, items: Sequence[DevItem], stard: Sequence[DevIt
         if er.docs and n < len(resident):
             ex.append(er.features.vector())
             c = kb.entries()[er.docs[0]].citations[0]
-            ey.append(int((c.law, c.article) in item.cite))
+            ey.append(int(c.key in item.cite))
         if lr.docs:
             lx.append(lr.features.vector())
             art = kb.articles[lr.docs[0]]
-            ly.append(int((art.law, art.number) in item.cite))
+            ly.append(int(art.key in item.cite))
     ew, eb = fit_logistic(ex, ey)
     lw, lb = fit_logistic(lx, ly)
     # Legal question or chit-chat: every tuning message the law tier could answer, labelled by scope.

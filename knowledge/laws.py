@@ -15,7 +15,40 @@ from pathlib import Path
 
 from knowledge.lawnames import law_name_from_path, normalize_law_name
 
-__all__ = ["Article", "LawCorpus", "cn_to_int", "normalize_law_name", "parse_law_file"]
+__all__ = ["Article", "Cite", "LawCorpus", "article_label", "cite_key", "cn_to_int", "normalize_law_name",
+           "parse_article_ref", "parse_law_file", "sub_suffix"]
+
+# (law, number) for an ordinary article, (law, number, sub) for 第X条之一/之二: a sub-article never
+# compares equal to its parent (the evaluation sets and the `pufa ask` contract key articles by integer).
+Cite = tuple[str, int] | tuple[str, int, int]
+
+
+def cite_key(law: str, number: int, sub: int = 0) -> Cite:
+    return (law, number) if not sub else (law, number, sub)
+
+
+_ARTICLE_REF = re.compile(r"^第?([0-9]+|[零〇一二三四五六七八九十百千两]+)条?(?:之([1-9]|[一二三四五六七八九]))?$")
+
+
+def parse_article_ref(text: str) -> tuple[int, int]:
+    """"1079", "第1079条", "287之二", "二百八十七条之二" → (number, sub); ValueError otherwise."""
+    m = _ARTICLE_REF.match(text.strip())
+    if m is None:
+        raise ValueError(f"not an article number: {text!r}")
+    number = cn_to_int(m[1])
+    if number <= 0:
+        raise ValueError(f"not an article number: {text!r}")
+    return number, cn_to_int(m[2]) if m[2] else 0
+
+
+def sub_suffix(sub: int) -> str:
+    """之一 for sub 1 (第十七条之一), "" for an ordinary article."""
+    return f"之{_SUB_CN[sub]}" if sub else ""
+
+
+def article_label(number: int, sub: int = 0) -> str:
+    """第17条, 第17条之一 (staff-facing: check reports, the staff pages)."""
+    return f"第{number}条{sub_suffix(sub)}"
 
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7,
            "八": 8, "九": 9}
@@ -60,7 +93,11 @@ class Article:
     @property
     def label(self) -> str:
         """第17条, 第17条之一 — Arabic numbers as citations are shown to residents."""
-        return f"第{self.number}条" + (f"之{_SUB_CN[self.sub]}" if self.sub else "")
+        return article_label(self.number, self.sub)
+
+    @property
+    def key(self) -> Cite:
+        return cite_key(self.law, self.number, self.sub)
 
 
 def _version(path: Path, history: list[str]) -> date:

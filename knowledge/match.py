@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from knowledge.entries import Entry
-from knowledge.laws import Article
+from knowledge.laws import Article, Cite, cite_key
 
 __all__ = ["Candidate", "Citation", "Match"]
 
@@ -16,6 +16,11 @@ __all__ = ["Candidate", "Citation", "Match"]
 class Citation:
     law: str
     article: int
+    sub: int = 0  # 2 for 第二百八十七条之二
+
+    @property
+    def key(self) -> Cite:
+        return cite_key(self.law, self.article, self.sub)
 
 
 @dataclass(frozen=True)

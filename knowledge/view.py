@@ -49,8 +49,8 @@ class KnowledgeView:
         for e in self.kb.entries():
             self.kb.match(e.question)
 
-    def article(self, law: str, number: int) -> Article | None:
-        return self.corpus.get(law, number)
+    def article(self, law: str, number: int, sub: int = 0) -> Article | None:
+        return self.corpus.get(law, number, sub)
 
 
 class DeferredView(KnowledgeView):

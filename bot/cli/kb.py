@@ -20,6 +20,7 @@ from bot.knowledge_service import entries_dir, entries_from_db, laws_dir, load_c
 from knowledge.check import check_citations
 from knowledge.entries import Entry, dump_topic, load_entries
 from knowledge.lawnames import normalize_law_name
+from knowledge.laws import parse_article_ref
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,9 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     exp = ksub.add_parser("export", help="把数据库里的问答写回文件")
     exp.add_argument("--dir", required=True, help="输出目录")
     exp.set_defaults(func=run_export)
-    law = ksub.add_parser("law", help="显示一条法条原文，例如：pufa kb law 民法典 1079")
+    law = ksub.add_parser("law", help="显示一条法条原文，例如：pufa kb law 民法典 1079、pufa kb law 刑法 287之二")
     law.add_argument("law")
-    law.add_argument("article", type=int)
+    law.add_argument("article", type=parse_article_ref, help="条号：1079、287之二")
     law.set_defaults(func=run_law)
     chk = ksub.add_parser("check", help="检查每条引用的法条是否存在、是否还包含答案所说的内容")
     chk.add_argument("--db", action="store_true", help="检查数据库里的问答（默认检查文件）")
@@ -48,7 +49,8 @@ def entry_row(entry: Entry, now: object) -> dict[str, object]:
     return {
         "id": entry.id, "topic_key": entry.topic_key, "topic": entry.topic, "question": entry.question,
         "similar": list(entry.similar), "keywords": list(entry.keywords), "answer": entry.answer,
-        "citations": [{"law": c.law, "article": c.article, "quote": c.quote} for c in entry.citations],
+        "citations": [{"law": c.law, "article": c.article, **({"sub": c.sub} if c.sub else {}), "quote": c.quote}
+                      for c in entry.citations],
         "tags": list(entry.tags), "contacts": list(entry.contacts), "status": entry.status,
         "reviewed": entry.reviewed, "updated_at": now,
     }
@@ -122,11 +124,12 @@ def run_law(args: argparse.Namespace) -> int:
 
     corpus = load_corpus(settings_from(args))
     law = normalize_law_name(args.law)
-    article = corpus.get(law, args.article)
+    number, sub = args.article
+    article = corpus.get(law, number, sub)
     if article is None:
-        print(f"法条库里没有《{law}》第{args.article}条", file=sys.stderr)
+        print(f"法条库里没有{citation_text(law, number, sub)}", file=sys.stderr)
         return 1
-    print(f"{citation_text(article.law, article.number)}（{article.version.isoformat()} 版本）")
+    print(f"{citation_text(article.law, article.number, article.sub)}（{article.version.isoformat()} 版本）")
     print(article.text)
     return 0
 

@@ -234,10 +234,14 @@ async def test_new_entry_is_checked_then_saved_with_its_articles(page: Page, sit
     await page.fill("textarea[name=citations]", "民法典 第一千条")
     await page.click("form.card button.primary")
     assert "引用" in await page.inner_text(".error")
-    await page.fill("textarea[name=citations]", "民法典 288")
+    await page.fill("textarea[name=citations]", "民法典 288\n刑法 287之二 支付结算等帮助")
     await page.click("form.card button.primary")
     await page.wait_for_url("**/admin/kb/land-test-boundary?saved=1")
-    assert "《民法典》第288条" in await page.inner_text(".cite h3")
+    headings = await page.locator(".cite h3").all_inner_texts()
+    assert headings == ["《民法典》第288条", "《刑法》第287条之二"]
+    assert "支付结算等帮助" in await page.locator(".cite p").nth(1).inner_text()  # 287之二's own text
+    assert "刑法 287之二 支付结算等帮助" in await page.input_value("textarea[name=citations]")
     async with site.sessions() as s:
         row = await s.get(KbEntry, "land-test-boundary")
     assert row is not None and row.status == "draft" and row.citations[0]["article"] == 288
+    assert row.citations[1] == {"law": "刑法", "article": 287, "sub": 2, "quote": "支付结算等帮助"}

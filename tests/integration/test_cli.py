@@ -68,7 +68,7 @@ def test_law_tier_replies_name_every_article_they_cite(cli_env: dict[str, str]) 
     for r in law_tier:
         assert r["citations"] and "仅供参考" in r["reply"] and "12348" in r["reply"]
         for c in r["citations"]:
-            assert citation_text(c["law"], c["article"]) in r["reply"]
+            assert citation_text(c["law"], c["article"], c.get("sub", 0)) in r["reply"]
 
 
 def test_db_upgrade_is_idempotent(cli_env: dict[str, str]) -> None:

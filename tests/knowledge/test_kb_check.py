@@ -56,3 +56,13 @@ def test_bundled_content_cites_existing_articles() -> None:
     corpus = LawCorpus.load(LAWS, include_local=True)
     problems = check_citations(load_entries(ROOT / "knowledge" / "data" / "entries"), corpus)
     assert [p for p in problems if p.kind in ("unknown_law", "missing_article")] == []
+
+
+def test_sub_article_citations_are_checked_against_their_own_text(fixture_entries: list[Entry],
+                                                                  corpus: LawCorpus) -> None:
+    good = fixture_entries[0]
+    helping = replace(good, id="helping", citations=(CitationRef("刑法", 287, "支付结算等帮助", sub=2),))
+    parent = replace(good, id="parent", citations=(CitationRef("刑法", 287, "支付结算等帮助"),))
+    absent = replace(good, id="absent", citations=(CitationRef("刑法", 287, "支付结算等帮助", sub=9),))
+    assert kinds([helping, parent, absent], corpus) == [("parent", "quote_not_found"), ("absent", "missing_article")]
+    assert "第287条之九" in check_citations([absent], corpus)[0].message

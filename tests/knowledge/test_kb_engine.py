@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from knowledge.calibration import Calibration
-from knowledge.engine import KnowledgeBase, Match
+from knowledge.engine import Citation, KnowledgeBase, Match
 from knowledge.entries import CitationRef, Entry
 from knowledge.laws import LawCorpus
 from knowledge.tokenizer import Tokenizer
@@ -206,3 +206,16 @@ def test_a_rare_everyday_word_does_not_outvote_the_legal_word(monkeypatch: pytes
     assert best() == "fixture-wage-arrears"
     monkeypatch.setattr("knowledge.engine.EVERYDAY_TERM_WEIGHT", 1.0)
     assert best() == "fixture-online-shop"  # every word at full weight: the everyday words win
+
+
+def test_law_tier_cites_a_sub_article_as_itself(fixture_entries: list[Entry], small_corpus: LawCorpus,
+                                                corpus: LawCorpus, tokenizer: Tokenizer) -> None:
+    # 刑法 第二百八十七条之二 (帮信罪) must come out as 287之二, not as 第287条 (a different crime).
+    with_crimes = LawCorpus([*small_corpus.articles(), *corpus.articles("刑法")])
+    kb = KnowledgeBase.build(fixture_entries, with_crimes, tokenizer=tokenizer)
+    law_only = kb.with_calibration(Calibration(answer_threshold=2.0, ambiguous_threshold=2.0, law_threshold=0.0))
+    m = law_only.match("明知他人利用信息网络实施犯罪 还为他提供支付结算帮助 情节严重的")
+    assert (m.status, m.tier) == ("answered", "law")
+    assert m.citations[0] == Citation("刑法", 287, 2) and m.citations[0].key == ("刑法", 287, 2)
+    assert [c.key for c in m.citations] == [a.key for a in m.articles]
+    assert ("刑法", 287, 2) in kb.rank_citations("明知他人利用信息网络实施犯罪 还为他提供支付结算帮助")

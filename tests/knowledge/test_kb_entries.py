@@ -107,3 +107,19 @@ def test_entry_from_dict_database_row() -> None:
     assert e.citations[0].law == "劳动法" and e.reviewed == date(2026, 11, 28) and e.similar == ("问问",)
     with pytest.raises(EntryError):
         entry_from_dict({"id": "x-2", "question": "问", "answer": "答", "citations": [], "status": "published"})
+
+
+def test_sub_article_citation_loads_and_round_trips(tmp_path: Path) -> None:
+    # 刑法 第二百八十七条之二 (帮信罪) is what a card-selling answer must be able to cite.
+    raw = {"id": "x-3", "topic_key": "x", "topic": "题", "question": "问", "answer": "答", "status": "published",
+           "citations": [{"law": "刑法", "article": 287, "sub": 2, "quote": "支付结算等帮助"},
+                         {"law": "刑法", "article": 287, "quote": "利用计算机实施"}]}
+    e = entry_from_dict(raw)
+    assert [(c.article, c.sub) for c in e.citations] == [(287, 2), (287, 0)]
+    assert e.citations[0].key == ("刑法", 287, 2) and e.citations[1].key == ("刑法", 287)
+    text = dump_topic("题", "x", [e])
+    assert "article = 287, sub = 2, quote" in text and "article = 287, quote" in text
+    assert _round_trip(tmp_path, "题", "x", [e]) == [e]
+    for bad in (0.5, -1, 10, True, "二"):
+        with pytest.raises(EntryError, match="sub must be"):
+            entry_from_dict({**raw, "citations": [{"law": "刑法", "article": 287, "sub": bad, "quote": "x"}]})

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from knowledge.lawnames import normalize_law_name
-from knowledge.laws import Article, LawCorpus, cn_to_int, parse_law_file
+from knowledge.laws import Article, LawCorpus, article_label, cite_key, cn_to_int, parse_article_ref, parse_law_file
 
 from .conftest import LAWS
 
@@ -102,3 +102,23 @@ def test_parse_synthetic_file(tmp_path: Path) -> None:
     assert arts[3].chapter == "第一章 总则 第一节 细则"
     corpus = LawCorpus(arts)
     assert corpus.get("《示例法》", 108) == arts[3] and len(corpus) == 4
+
+
+@pytest.mark.parametrize(("text", "ref"), [
+    ("1079", (1079, 0)), ("第1079条", (1079, 0)), ("287之二", (287, 2)), ("第287条之二", (287, 2)),
+    ("二百八十七条之二", (287, 2)), ("133之1", (133, 1)),
+])
+def test_article_references(text: str, ref: tuple[int, int]) -> None:
+    assert parse_article_ref(text) == ref
+
+
+@pytest.mark.parametrize("text", ["", "abc", "0", "287之", "287之十", "民法典1079"])
+def test_bad_article_references(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_article_ref(text)
+
+
+def test_a_sub_article_is_never_its_parent(corpus: LawCorpus) -> None:
+    helping = corpus.get("刑法", 287, 2)
+    assert helping is not None and helping.key == ("刑法", 287, 2) != corpus.get("刑法", 287).key  # type: ignore[union-attr]
+    assert cite_key("刑法", 287) == ("刑法", 287) and article_label(287, 2) == "第287条之二"

@@ -20,6 +20,8 @@ def test_chinese_article_numbers(n: int, text: str) -> None:
 
 def test_citation_text() -> None:
     assert citation_text("消费者权益保护法", 25) == "《消费者权益保护法》第二十五条"
+    assert citation_text("刑法", 287, 2) == "《刑法》第二百八十七条之二"
+    assert citation_text("刑法", 133, 1) == "《刑法》第一百三十三条之一"
 
 
 @given(st.text(alphabet="法律条文。，！？；甲乙丙\n", min_size=0, max_size=3000), st.integers(20, 700))
