@@ -301,6 +301,11 @@ class KnowledgeBase:
             # The legal-question model only decides between the law tier and no match: computed only
             # for the messages that reach that choice, not on every match.
             route = cal.route(conf, law_conf, self.legal_confidence(a, laws), ranked.features.tie)
+        if route == "law" and self._agrees(ranked, laws) and conf >= cal.ambiguous_threshold and \
+                not ranked.features.tie:
+            # The law tier would show the very article the best entry rests on: its written answer
+            # says the same in plain words, with what to do next.
+            route = "answer"
         if route == "answer":
             e = self._entries[ranked.docs[0]]
             cites = tuple(Citation(c.law, c.article, c.sub) for c in e.citations)
@@ -317,6 +322,11 @@ class KnowledgeBase:
             cites = tuple(Citation(art.law, art.number, art.sub) for art in chosen)
             return Match("answered", "law", None, law_conf, cites, tuple(chosen), (), a.keywords, urgent)
         return Match("no_match", "none", None, max(conf, law_conf), (), (), (), a.keywords, urgent)
+
+    def _agrees(self, ranked: Ranked, laws: Ranked | None) -> bool:
+        """Whether the best entry's first article is the law tier's best article."""
+        return bool(ranked.docs) and laws is not None and bool(laws.docs) and \
+            self._first_cite[ranked.docs[0]] == self._articles[laws.docs[0]].key
 
     def search_articles(self, text: str, k: int = 3) -> list[Article]:
         """The best articles for a text, whatever their confidence (the law tier's ranking)."""

@@ -219,3 +219,17 @@ def test_law_tier_cites_a_sub_article_as_itself(fixture_entries: list[Entry], sm
     assert m.citations[0] == Citation("刑法", 287, 2) and m.citations[0].key == ("刑法", 287, 2)
     assert [c.key for c in m.citations] == [a.key for a in m.articles]
     assert ("刑法", 287, 2) in kb.rank_citations("明知他人利用信息网络实施犯罪 还为他提供支付结算帮助")
+
+
+def test_the_written_answer_wins_when_the_law_tier_shows_its_own_article(kb: KnowledgeBase) -> None:
+    # A law tier sure of itself and an entry that is only a candidate: the law tier goes first …
+    law_sure = kb.with_calibration(Calibration(
+        entry_weights=(0.0,) * 6, entry_bias=0.0, law_weights=(0.0,) * 6, law_bias=5.0,
+        answer_threshold=0.9, ambiguous_threshold=0.4, law_threshold=0.5, law_first_threshold=0.5))
+    elsewhere = law_sure.match("从楼上扔东西砸到人 高空抛物 谁赔")  # no entry rests on 民法典 1254
+    assert (elsewhere.status, elsewhere.tier) == ("answered", "law")
+    # … unless its best article is the one the best entry rests on: then the entry answers, in plain words.
+    same = law_sure.match("想离婚 对方不同意 感情确已破裂")
+    assert [c.key for c in kb.match("想离婚 对方不同意 感情确已破裂").citations][:1] == [("民法典", 1079)]
+    assert (same.status, same.tier) == ("answered", "entry") and same.entry is not None
+    assert same.entry.citations[0].key == ("民法典", 1079)
