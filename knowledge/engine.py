@@ -303,8 +303,8 @@ class KnowledgeBase:
             route = cal.route(conf, law_conf, self.legal_confidence(a, laws), ranked.features.tie)
         if route == "law" and self._agrees(ranked, laws) and conf >= cal.ambiguous_threshold and \
                 not ranked.features.tie:
-            # The law tier would show the very article the best entry rests on: its written answer
-            # says the same in plain words, with what to do next.
+            # The law tier would show an article the best entry cites: its written answer says it in
+            # plain words, with what to do next.
             route = "answer"
         if route == "answer":
             e = self._entries[ranked.docs[0]]
@@ -324,9 +324,9 @@ class KnowledgeBase:
         return Match("no_match", "none", None, max(conf, law_conf), (), (), (), a.keywords, urgent)
 
     def _agrees(self, ranked: Ranked, laws: Ranked | None) -> bool:
-        """Whether the best entry's first article is the law tier's best article."""
+        """Whether the law tier's best article is one the best entry cites."""
         return bool(ranked.docs) and laws is not None and bool(laws.docs) and \
-            self._first_cite[ranked.docs[0]] == self._articles[laws.docs[0]].key
+            self._articles[laws.docs[0]].key in {c.key for c in self._entries[ranked.docs[0]].citations}
 
     def search_articles(self, text: str, k: int = 3) -> list[Article]:
         """The best articles for a text, whatever their confidence (the law tier's ranking)."""
