@@ -1,9 +1,9 @@
 """A file cache of analysed texts, so that a restart does not re-tokenise the law.
 
 Tokenising the ~14,000 articles and the entries' phrasings was most of the index build (≈8 s of a
-≈9 s cold start, measured with cProfile). An analysis depends only on the text and the tokenizer's
-dictionaries, so analyses are kept in the app-owned cache directory under a key hashed from the
-dictionaries: an edited entry or a new law version costs only its own texts, a changed dictionary
+≈9 s cold start, measured with cProfile). An analysis depends only on the text, the tokenizer's
+dictionaries and its code, so analyses are kept in the app-owned cache directory under a key hashed
+from them: an edited entry or a new law version costs only its own texts, a changed dictionary
 starts a new file.
 """
 
@@ -15,6 +15,7 @@ import pickle
 import tempfile
 from pathlib import Path
 
+import knowledge.tokenizer as tokenizer_module
 from knowledge.tokenizer import Analysis, Tokenizer
 
 FORMAT = b"pufa-analyses-1"
@@ -23,6 +24,9 @@ FORMAT = b"pufa-analyses-1"
 def fingerprint(tokenizer: Tokenizer) -> str:
     h = hashlib.sha256(FORMAT)
     h.update(b"hmm" if tokenizer.hmm else b"nohmm")
+    # The tokenizer's own code reads text too (ages, dates, search-mode parts): a change there must
+    # not reuse analyses made by the old code.
+    h.update(Path(tokenizer_module.__file__).read_bytes())
     for path in sorted(tokenizer.dict_dir.glob("*.txt")):
         h.update(path.name.encode())
         h.update(path.read_bytes())

@@ -49,6 +49,10 @@ _NUMERIC = re.compile(
 # An age decides many answers (未成年人 under 18, 民法典 17; 老年人 from 60, 老年人权益保障法 2): "十五岁…打工"
 # is about a minor at work, "七十多岁…不给生活费" about an old parent. The age itself stays out (see above);
 # the class the law gives it goes in.
+# A month and a day: 4月15号, 4.15, 4·15, 十二月四日, 九月初九.
+_MONTH = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
+_DAY = r"3[01]|[12][0-9]|0?[1-9]|[二三]?十[一二三四五六七八九]?|初[一二三四五六七八九十]|[一二三四五六七八九]"
+_DATE = re.compile(rf"(?<![0-9.])({_MONTH})\s*(月份?|[.·•・/\-])\s*({_DAY})\s*(?:日|号)?(?![0-9万千百元块角%])")
 _AGE = re.compile(r"([零〇一二两三四五六七八九十百0-9]+)([多几来余])?周?岁")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
               "九": 9}
@@ -136,6 +140,10 @@ class Tokenizer:
         self.hmm = hmm
         self.synonyms = resolve_chains(_read_pairs(dict_dir / "synonyms.txt"))
         self.stopwords = _read_words(dict_dir / "stopwords.txt")
+        self.phrases = _read_words(dict_dir / "phrases.txt") if (dict_dir / "phrases.txt").exists() else frozenset()
+        # (month, day) → the publicity day's name (days.txt).
+        self.days = {tuple(int(n) for n in k.split("-")): " ".join(v)
+                     for k, v in _read_pairs(dict_dir / "days.txt").items()} if (dict_dir / "days.txt").exists() else {}
         # The legal vocabulary (THUOCL_law + lay terms) and the words synonyms map to: a message with
         # none of them, and none of the entries' keywords, is not a legal question (see engine.py).
         self.legal_words = frozenset(
@@ -167,7 +175,7 @@ class Tokenizer:
                     tk.FREQ, tk.total = tk.gen_pfdict(f)
                 tk.initialized = True
             tk.load_userdict(str(self.dict_dir / "legal.txt"))
-            for key in self.synonyms:
+            for key in (*self.synonyms, *self.phrases):
                 if len(key) > 1:
                     tk.add_word(key, max(SYNONYM_FREQ, tk.FREQ.get(key) or 0))
             self._ready = True
@@ -178,6 +186,7 @@ class Tokenizer:
         text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).translate(self.t2s).lower()
         text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
         text = _AGE.sub(_age_class, text) if "岁" in text else text
+        text = _DATE.sub(self._day_name, text) if self.days else text
         return _LAND.sub("土地", _SPACES.sub(" ", text).strip())
 
     def _expand(self, token: str) -> tuple[str, ...]:
@@ -187,26 +196,42 @@ class Tokenizer:
         # Interned: an index over 100k entries holds millions of references to a few thousand words.
         return tuple(sys.intern(t) for t in mapped if t not in self.stopwords and _WORDLIKE.search(t))
 
+    def _day_name(self, m: re.Match[str]) -> str:
+        month, day = _chinese_number(m.group(1)), _chinese_number(m.group(3).lstrip("初"))
+        name = self.days.get((month, day)) if month is not None and day is not None else None
+        if name:
+            return f" {name} "
+        # Any other date with 月 is dropped, like every number; 3.5 may be an amount: left as it is.
+        return " " if m.group(2).startswith("月") else m.group(0)
+
+    def _parts(self, w: str) -> list[str]:
+        """Search mode, as jieba.cut_for_search: the known 2- and 3-character parts of a longer word,
+        so 劳动合同 also matches 合同. None for synonym keys (耍朋友 is about 恋爱, not 朋友), stopwords,
+        phrases and numbers."""
+        if w in self.synonyms or w in self.stopwords or w in self.phrases or _NUMERIC.match(w):
+            return []
+        freq = self._jieba.FREQ
+        return [t for n in (2, 3) if len(w) > n for i in range(len(w) - n + 1)
+                if freq.get(w[i:i + n], 0) >= MIN_PART_FREQ for t in self._expand(w[i:i + n])]
+
     def analyze(self, text: str) -> Analysis:
         self.warm_up()
         norm = self.normalize(text)
-        freq = self._jieba.FREQ
         words: list[str] = []
         keywords: dict[str, None] = {}
         for w in self._jieba.cut(norm, HMM=self.hmm):
             w = w.strip()
             if not w:
                 continue
-            # Search mode, as jieba.cut_for_search: known 2- and 3-character parts of longer words too,
-            # so 劳动合同 also matches 合同.
-            # Not for synonym keys: 耍朋友 is about 恋爱, not 朋友.
-            parts = [] if w in self.synonyms or w in self.stopwords or _NUMERIC.match(w) else [
-                w[i:i + n] for n in (2, 3) if len(w) > n for i in range(len(w) - n + 1)
-            ]
-            for part in parts:
-                if freq.get(part, 0) >= MIN_PART_FREQ:
-                    words.extend(self._expand(part))
             expanded = self._expand(w)
+            if w in self.synonyms:
+                # A slip or a lay word reads as its targets typed (宅机地 as 宅基地: also 基地); a target
+                # that is itself a synonym key is not split, as it would not be typed.
+                for t in expanded:
+                    if t not in self.synonyms:
+                        words.extend(self._parts(t))
+            else:
+                words.extend(self._parts(w))
             words.extend(expanded)
             keywords.update(dict.fromkeys(expanded))
         grams = [sys.intern(run[i:i + 2]) for run in _HAN_RUN.findall(norm) for i in range(len(run) - 1)]

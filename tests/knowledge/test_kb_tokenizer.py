@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import jieba
+import pytest
 
 from knowledge.tokenizer import CACHE_FILE, Tokenizer
 
@@ -124,3 +125,42 @@ def test_synonym_chains_resolve_and_cycles_end() -> None:
     assert resolved["甲"] == ("丙", "丁")
     assert resolved["戊"] == ("戊", "丙", "丁")  # a word may keep itself beside its replacement
     assert set(resolved["己"]) <= {"己", "庚"}  # a cycle stops instead of recursing forever
+
+
+def test_a_refusal_is_a_word_but_not_a_legal_signal(tokenizer: Tokenizer) -> None:
+    # 不 and 给 alone are stopwords: "抚养费他不给" read as a question about 抚养费 in general.
+    assert "不给" in tokenizer.analyze("抚养费他不给").words
+    said = tokenizer.analyze("他不同意离婚").words
+    assert "不同意" in said and "不同" not in said  # no search-mode parts for a phrase
+    assert "不给" not in tokenizer.legal_words and "不同意" not in tokenizer.legal_words
+
+
+def test_a_slip_reads_as_the_word_typed(tokenizer: Tokenizer) -> None:
+    # 宅机地 → 宅基地: it also counts the parts 宅基地 typed counts (基地); a synonym key is not split.
+    assert tokenizer.analyze("宅机地").words == tokenizer.analyze("宅基地").words
+    assert tokenizer.analyze("耍朋友").words == ("恋爱",)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("4月15号是啥日子", "全民国家安全教育日"), ("四月十五是什么节", "全民国家安全教育日"), ("6.26", "国际禁毒日"),
+    ("十二月四日", "国家宪法日"), ("3·15", "消费者权益日"), ("九月初九", "重阳节"),
+])
+def test_a_publicity_day_reads_as_its_name(tokenizer: Tokenizer, text: str, name: str) -> None:
+    assert tokenizer.normalize(text).split()[0] == name
+
+
+def test_other_dates_and_amounts_stay_out(tokenizer: Tokenizer) -> None:
+    assert tokenizer.analyze("5月3号借给他钱").words == tokenizer.analyze("借给他钱").words
+    for amount in ("我借了3.5万", "卖3.15元一斤", "涨了3.15%"):  # amounts, not March 5th or 3·15
+        assert tokenizer.normalize(amount) == amount
+
+
+def test_the_analysis_cache_key_follows_the_tokenizer_code(tokenizer: Tokenizer, tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from knowledge import termcache
+
+    key = termcache.fingerprint(tokenizer)
+    changed = tmp_path / "tokenizer.py"
+    changed.write_bytes(Path(termcache.tokenizer_module.__file__).read_bytes() + b"\n# changed\n")
+    monkeypatch.setattr(termcache.tokenizer_module, "__file__", str(changed))
+    assert termcache.fingerprint(tokenizer) != key
