@@ -42,6 +42,15 @@ def test_ask_json_contract(cli_env: dict[str, str]) -> None:
         and not c["law"].startswith("中华人民共和国") for c in data["citations"]
     )
     assert 0 < data["score"] <= 1
+    assert all(set(c) == {"law", "article"} for c in data["citations"])  # "sub" only for inserted articles
+
+
+def test_ask_names_an_inserted_article_with_sub(cli_env: dict[str, str]) -> None:
+    out = run(["ask", "老板有钱就是不给工钱 能告他坐牢吗", "--json"], cli_env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["citations"][0] == {"law": "刑法", "article": 276, "sub": 1}
+    assert {"law": "保障农民工工资支付条例", "article": 41} in data["citations"]
 
 
 def test_ask_jsonl_answers_line_by_line(cli_env: dict[str, str]) -> None:

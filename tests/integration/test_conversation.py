@@ -86,6 +86,16 @@ async def test_original_text_of_the_cited_article(wechat: FakeWeChat, server: Se
     assert original.text.startswith("《" + cited + "条")
 
 
+async def test_an_inserted_article_is_cited_and_shown_as_itself(wechat: FakeWeChat, engine: AsyncEngine) -> None:
+    # 刑法 第二百七十六条之一 (拒不支付劳动报酬罪) is not 第二百七十六条 (破坏生产经营罪).
+    answered = await wechat.say(RESIDENT, "老板有钱就是不给工钱 能告他坐牢吗")
+    assert "《刑法》第二百七十六条之一" in answered.text
+    original = await wechat.say(RESIDENT, "原文")
+    assert original.text.startswith("《刑法》第二百七十六条之一\n") and "逃避支付劳动者的劳动报酬" in original.text
+    rows = await log_rows(engine)
+    assert rows[0]["citations"][0] == ["刑法", 276, 1]
+
+
 async def test_long_answers_continue_page_by_page(
     settings: Settings, engine: AsyncEngine, knowledge_view: object, platform: SandboxPlatform
 ) -> None:
