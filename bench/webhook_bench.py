@@ -62,7 +62,22 @@ NOTES = """Targets (issue 2): p99 < 50 ms at 64 connections in one process, b/a 
 work shares the machine, and the machine's speed varies from day to day — the reference figure for (a)
 on an idle machine was ≈ 25k req/s, 16–17k on 2026-11-29 morning, 6–8k later the same day.
 
-Sixth session of 2026-11-29 (18:33–20:45 UTC; the table above is this session's run, on a host
+Seventh session of 2026-11-29 (21:25 UTC on; the table above is this session's run, 22:30 UTC, on an
+AMD EPYC host with the machine otherwise idle: (a) 28–33k req/s, above the 25k reference). With every
+match computed the p99 < 50 ms target at 64 connections holds (27 ms; 29–38 ms in three side-by-side
+rounds earlier), cold start 0.70 s; b/a is 0.10 / 0.12 at 16 / 64 connections (0.09–0.12 over six cells
+side by side), 0.14 with repeats remembered: the target 0.15 is not met on this host, where (a) is a third
+faster than the reference while (b) is bound by SQLite. py-spy under load at 64 connections, loop thread:
+the SQLite group writes take ~50 % (claims ~23 %, completions ~14 %, commits ~11 %; a batch holds 4–6
+writes on average), the aiohttp request path ~16 %, the webhook's parse ~9 %, the dispatcher ~11 %, the
+match helper's replies ~8 %. Tried and not kept (side by side, alternating, same minutes): flushing the
+group writes 1 ms later for bigger batches (+15 % at 64 connections, −15 % at 16), or one or two loop
+turns later (no difference beyond the ±15 % noise between rounds). What would move (b) is fewer written
+bytes per message — at completion each message's row gains its reply twice (the text for the staff
+pages, ≈ 1.0 KB on average in this run, and the XML kept to answer WeChat's retries identically,
+≈ 1.2 KB) on 4 KB pages — not attempted this session.
+
+Sixth session of 2026-11-29 (18:33–20:45 UTC; that session's run, on a host
 about 2.5× faster than the fifth session's: (a) 17–19k req/s, cold start 0.85 s). PostgreSQL: the
 claims and completions of one group-write batch now run as set-based statements — one
 `INSERT … SELECT unnest(…) ON CONFLICT DO NOTHING RETURNING` for the claims, one `SELECT … = ANY(…)`
