@@ -53,6 +53,7 @@ _NUMERIC = re.compile(
 _MONTH = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
 _DAY = r"3[01]|[12][0-9]|0?[1-9]|[二三]?十[一二三四五六七八九]?|初[一二三四五六七八九十]|[一二三四五六七八九]"
 _DATE = re.compile(rf"(?<![0-9.])({_MONTH})\s*(月份?|[.·•・/\-])\s*({_DAY})\s*(?:日|号)?(?![0-9万千百元块角%])")
+_SEVERANCE = re.compile(r"(?<![a-z0-9])(?:n\s*\+\s*1(?![0-9])|(2)\s*n(?![a-z]))")
 _AGE = re.compile(r"([零〇一二两三四五六七八九十百0-9]+)([多几来余])?周?岁")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
               "九": 9}
@@ -187,6 +188,8 @@ class Tokenizer:
         text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
         text = _AGE.sub(_age_class, text) if "岁" in text else text
         text = _DATE.sub(self._day_name, text) if self.days else text
+        if "n" in text:  # severance as workers name it: N+1 (劳动合同法 40, 47), 2N (87)
+            text = _SEVERANCE.sub(lambda m: " 违法解除 赔偿金 " if m.group(1) else " 经济补偿 代通知金 ", text)
         return _LAND.sub("土地", _SPACES.sub(" ", text).strip())
 
     def _expand(self, token: str) -> tuple[str, ...]:

@@ -164,3 +164,10 @@ def test_the_analysis_cache_key_follows_the_tokenizer_code(tokenizer: Tokenizer,
     changed.write_bytes(Path(termcache.tokenizer_module.__file__).read_bytes() + b"\n# changed\n")
     monkeypatch.setattr(termcache.tokenizer_module, "__file__", str(changed))
     assert termcache.fingerprint(tokenizer) != key
+
+
+def test_severance_as_workers_name_it(tokenizer: Tokenizer) -> None:
+    assert "经济补偿" in tokenizer.analyze("公司裁员给N+1吗").words
+    assert "赔偿金" in tokenizer.analyze("违法辞退要给2N吗").words
+    for other in ("我买了个iphone", "n个人", "2nd"):
+        assert not {"经济补偿", "赔偿金"} & set(tokenizer.analyze(other).words), other
