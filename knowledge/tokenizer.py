@@ -46,14 +46,15 @@ _NUMERIC = re.compile(
 )
 
 
-# An age decides many answers (未成年人 under 18, 民法典 17; 老年人 from 60, 老年人权益保障法 2): "十五岁…打工"
-# is about a minor at work, "七十多岁…不给生活费" about an old parent. The age itself stays out (see above);
-# the class the law gives it goes in.
 # A month and a day: 4月15号, 4.15, 4·15, 十二月四日, 九月初九.
 _MONTH = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
 _DAY = r"3[01]|[12][0-9]|0?[1-9]|[二三]?十[一二三四五六七八九]?|初[一二三四五六七八九十]|[一二三四五六七八九]"
 _DATE = re.compile(rf"(?<![0-9.])({_MONTH})\s*(月份?|[.·•・/\-])\s*({_DAY})\s*(?:日|号)?(?![0-9万千百元块角%])")
+# Severance as workers name it: N+1 (劳动合同法 40, 47), 2N (87).
 _SEVERANCE = re.compile(r"(?<![a-z0-9])(?:n\s*\+\s*1(?![0-9])|(2)\s*n(?![a-z]))")
+# An age decides many answers (未成年人 under 18, 民法典 17; 老年人 from 60, 老年人权益保障法 2): "十五岁…打工"
+# is about a minor at work, "七十多岁…不给生活费" about an old parent. The age itself stays out (see above);
+# the class the law gives it goes in.
 _AGE = re.compile(r"([零〇一二两三四五六七八九十百0-9]+)([多几来余])?周?岁")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
               "九": 9}
@@ -188,7 +189,7 @@ class Tokenizer:
         text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
         text = _AGE.sub(_age_class, text) if "岁" in text else text
         text = _DATE.sub(self._day_name, text) if self.days else text
-        if "n" in text:  # severance as workers name it: N+1 (劳动合同法 40, 47), 2N (87)
+        if "n" in text:
             text = _SEVERANCE.sub(lambda m: " 违法解除 赔偿金 " if m.group(1) else " 经济补偿 代通知金 ", text)
         return _LAND.sub("土地", _SPACES.sub(" ", text).strip())
 
@@ -231,8 +232,7 @@ class Tokenizer:
                 # A slip or a lay word reads as its targets typed (宅机地 as 宅基地: also 基地); a target
                 # that is itself a synonym key is not split, as it would not be typed.
                 for t in expanded:
-                    if t not in self.synonyms:
-                        words.extend(self._parts(t))
+                    words.extend(self._parts(t))
             else:
                 words.extend(self._parts(w))
             words.extend(expanded)
