@@ -20,7 +20,7 @@ from bot.knowledge_service import KnowledgeHolder, entries_dir
 from bot.routing import build_dispatcher
 from knowledge.entries import EntryError, entry_from_dict, load_entries
 from knowledge.lawnames import normalize_law_name
-from knowledge.laws import article_label, parse_article_ref, sub_suffix
+from knowledge.laws import article_label, cite_fields, parse_article_ref, sub_suffix
 
 routes = web.RouteTableDef()
 STATUS_NAMES = {"published": "已发布", "draft": "草稿", "retired": "已下线"}
@@ -44,8 +44,7 @@ def _citations(text: str) -> list[dict[str, Any]]:
         if not m:
             raise EntryError([f"引用“{line}”应写成：法律名称 条号，例如 民法典 1079、刑法 287之二"])
         number, sub = parse_article_ref(m["n"])
-        out.append({"law": normalize_law_name(m["law"]), "article": number, **({"sub": sub} if sub else {}),
-                    "quote": m["quote"].strip()})
+        out.append({**cite_fields(normalize_law_name(m["law"]), number, sub), "quote": m["quote"].strip()})
     return out
 
 

@@ -21,6 +21,7 @@ from admin.security import redirect
 from admin.web import HOLDER, SESSIONS, render, staff_of
 from bot.db.base import utcnow
 from bot.db.models import InboundMessage, KbEntry
+from knowledge.laws import cite_fields
 from reports.figures import NO_KEYWORDS, keyword_group
 
 routes = web.RouteTableDef()
@@ -98,8 +99,7 @@ async def to_draft(request: web.Request) -> web.StreamResponse:
     examples: list[str] = found["examples"]
     question = examples[0] if examples else "".join(words) + "怎么办？"
     kb = (await request.config_dict[HOLDER].own_index()).kb
-    cites = [{"law": key[0], "article": key[1], **({"sub": key[2]} if len(key) > 2 else {}), "quote": ""}
-             for key in kb.rank_citations(" ".join([question, *words]), 2)]
+    cites = [{**cite_fields(*key), "quote": ""} for key in kb.rank_citations(" ".join([question, *words]), 2)]
     entry_id = f"draft-{key}"
     async with request.config_dict[SESSIONS]() as s, s.begin():
         if await s.get(KbEntry, entry_id) is None:

@@ -13,6 +13,7 @@ from typing import Any
 from bot.dispatch import Conversation, Dispatcher, Outcome, Services
 from bot.responder import answer
 from bot.wechat.messages import Inbound
+from knowledge.laws import cite_fields
 
 ASK_OPENID = "pufa-ask"
 _ids = itertools.count(1)
@@ -37,8 +38,7 @@ def outcome_json(outcome: Outcome) -> dict[str, Any]:
         "reply": content,
         "entry_id": outcome.entry_id,
         "score": round(outcome.score, 4) if outcome.score is not None else None,
-        "citations": [{"law": c.law, "article": c.article, **({"sub": c.sub} if c.sub else {})}
-                      for c in outcome.citations],
+        "citations": [cite_fields(c.law, c.article, c.sub) for c in outcome.citations],
         "candidates": [
             {"entry_id": c.entry_id, "question": c.question, "score": round(c.score, 4)}
             for c in outcome.candidates

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from knowledge.lawnames import law_name_from_path, normalize_law_name
 
-__all__ = ["Article", "Cite", "LawCorpus", "article_label", "cite_key", "cn_to_int", "normalize_law_name",
-           "parse_article_ref", "parse_law_file", "sub_suffix"]
+__all__ = ["Article", "Cite", "LawCorpus", "article_label", "cite_fields", "cite_key", "cn_to_int",
+           "normalize_law_name", "parse_article_ref", "parse_law_file", "sub_suffix"]
 
 # (law, number) for an ordinary article, (law, number, sub) for 第X条之一/之二: a sub-article never
 # compares equal to its parent (the evaluation sets and the `pufa ask` contract key articles by integer).
@@ -39,6 +39,12 @@ def parse_article_ref(text: str) -> tuple[int, int]:
     if number <= 0:
         raise ValueError(f"not an article number: {text!r}")
     return number, cn_to_int(m[2]) if m[2] else 0
+
+
+def cite_fields(law: str, number: int, sub: int = 0) -> dict[str, str | int]:
+    """A citation as JSON and TOML write it: ``sub`` only for an inserted article, so that every
+    ordinary article reads exactly as before sub-articles were citable."""
+    return {"law": law, "article": number, **({"sub": sub} if sub else {})}
 
 
 def sub_suffix(sub: int) -> str:

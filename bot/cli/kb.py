@@ -20,7 +20,7 @@ from bot.knowledge_service import entries_dir, entries_from_db, laws_dir, load_c
 from knowledge.check import check_citations
 from knowledge.entries import Entry, dump_topic, load_entries
 from knowledge.lawnames import normalize_law_name
-from knowledge.laws import parse_article_ref
+from knowledge.laws import cite_fields, parse_article_ref
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -49,8 +49,7 @@ def entry_row(entry: Entry, now: object) -> dict[str, object]:
     return {
         "id": entry.id, "topic_key": entry.topic_key, "topic": entry.topic, "question": entry.question,
         "similar": list(entry.similar), "keywords": list(entry.keywords), "answer": entry.answer,
-        "citations": [{"law": c.law, "article": c.article, **({"sub": c.sub} if c.sub else {}), "quote": c.quote}
-                      for c in entry.citations],
+        "citations": [{**cite_fields(c.law, c.article, c.sub), "quote": c.quote} for c in entry.citations],
         "tags": list(entry.tags), "contacts": list(entry.contacts), "status": entry.status,
         "reviewed": entry.reviewed, "updated_at": now,
     }
