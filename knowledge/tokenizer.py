@@ -32,7 +32,7 @@ _SPACES = re.compile(r"\s+")
 # 地 alone is a stopword (the adverbial particle of 慢慢地), but residents call their land 地: "我家的地",
 # "地被占了", "收我家的地", "俺家地被征了". After 的 or 家, at the end of a phrase or before a verb, and at
 # the start of a phrase before 被/给/让, it is land (的地方, 的地区, 的地位 … are left alone).
-_LAND = re.compile(r"(?<=[的家])地(?=$|[\s,，。？！、.?!；;：:被给让租占都也还没不要咋怎啥是])"
+_LAND = re.compile(r"(?<=[的家])地(?=$|[\s,，。？！、.?!；;：:被给让租占卖换分收荒种都也还没不要咋怎啥是])"
                    r"|(?:^|(?<=[\s,，。？！、.?!]))地(?=[被给让])")
 # Ages, sums and dates ("七十多岁", "三千多块", "2023年") say little about the legal question, yet each is a
 # rare word and would outweigh everything else. Multiples (三倍, 十倍) are kept: they name remedies.
