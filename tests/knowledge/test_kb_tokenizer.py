@@ -171,3 +171,14 @@ def test_severance_as_workers_name_it(tokenizer: Tokenizer) -> None:
     assert "赔偿金" in tokenizer.analyze("违法辞退要给2N吗").words
     for other in ("我买了个iphone", "n个人", "2nd"):
         assert not {"经济补偿", "赔偿金"} & set(tokenizer.analyze(other).words), other
+
+
+def test_every_lay_term_is_in_the_built_dictionary() -> None:
+    # legal.txt is built from lay_terms.txt (and THUOCL_law); a lay term added without the rebuild
+    # does nothing at all.
+    from knowledge.dictbuild import DICT_DIR, read_lay_terms
+
+    built = {ln.split()[0] for ln in (DICT_DIR / "legal.txt").read_text(encoding="utf-8").splitlines()
+             if ln.strip() and not ln.startswith("#")}
+    missing = sorted(set(read_lay_terms(DICT_DIR / "lay_terms.txt")) - built)
+    assert not missing, f"run `python -m knowledge.dictbuild ../shared/data/THUOCL_law.txt`: {missing}"
