@@ -50,6 +50,7 @@ _NUMERIC = re.compile(
 _MONTH = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
 _DAY = r"3[01]|[12][0-9]|0?[1-9]|[二三]?十[一二三四五六七八九]?|初[一二三四五六七八九十]|[一二三四五六七八九]"
 _DATE = re.compile(rf"(?<![0-9.])({_MONTH})\s*(月份?|[.·•・/\-])\s*({_DAY})\s*(?:日|号)?(?![0-9万千百元块角%])")
+_CALL = re.compile(r"打(?=\s*[0-9]{3,})")
 # Severance as workers name it: N+1 (劳动合同法 40, 47), 2N (87).
 _SEVERANCE = re.compile(r"(?<![a-z0-9])(?:n\s*\+\s*1(?![0-9])|(2)\s*n(?![a-z]))")
 # An age decides many answers (未成年人 under 18, 民法典 17; 老年人 from 60, 老年人权益保障法 2): "十五岁…打工"
@@ -189,6 +190,8 @@ class Tokenizer:
         text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
         text = _AGE.sub(_age_class, text) if "岁" in text else text
         text = _DATE.sub(self._day_name, text) if self.days else text
+        if "打" in text:  # 打12348, 打110: a call, not a blow (打 alone maps to 殴打)
+            text = _CALL.sub("拨打", text)
         if "n" in text:
             text = _SEVERANCE.sub(lambda m: " 违法解除 赔偿金 " if m.group(1) else " 经济补偿 代通知金 ", text)
         return _LAND.sub("土地", _SPACES.sub(" ", text).strip())

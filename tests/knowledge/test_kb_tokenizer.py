@@ -182,3 +182,9 @@ def test_every_lay_term_is_in_the_built_dictionary() -> None:
              if ln.strip() and not ln.startswith("#")}
     missing = sorted(set(read_lay_terms(DICT_DIR / "lay_terms.txt")) - built)
     assert not missing, f"run `python -m knowledge.dictbuild ../shared/data/THUOCL_law.txt`: {missing}"
+
+
+def test_dialling_a_number_is_not_a_blow(tokenizer: Tokenizer) -> None:
+    assert "殴打" not in tokenizer.analyze("打12348问问").words
+    assert "殴打" not in tokenizer.analyze("赶紧打110").words
+    assert "殴打" in tokenizer.analyze("他打了我3次").words
