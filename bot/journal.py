@@ -30,6 +30,7 @@ from bot.db.prepared import Prepared
 from bot.db.runner import DbRunner
 from bot.dispatch import Conversation, Outcome
 from bot.wechat.messages import Inbound
+from knowledge.laws import cite_key
 
 POLL_INTERVAL = 0.05
 PURGED = "（已超过保存期限，内容已清除）"
@@ -205,8 +206,7 @@ class Journal:
         params: dict[str, Any] = {
             "message_id": claim.message_id, "state": state, "outcome": outcome.kind, "tier": outcome.tier,
             "entry_id": outcome.entry_id, "score": outcome.score,
-            "citations": [[c.law, c.article, c.sub] if c.sub else [c.law, c.article]
-                          for c in outcome.citations] or None,
+            "citations": [list(cite_key(c.law, c.article, c.sub)) for c in outcome.citations] or None,
             "keywords": list(outcome.keywords) or None, "reply": _reply_text(outcome), "reply_body": reply_body,
             "delivered": delivered, "latency_ms": latency_ms, "completed_at": now,
         }

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from bot.config import Contact
 from handlers import texts
+from knowledge.laws import sub_suffix
 
 _DIGITS = "零一二三四五六七八九"
 _UNITS = ((1000, "千"), (100, "百"), (10, "十"))
@@ -41,7 +42,7 @@ def chinese_number(n: int) -> str:
 
 def citation_text(law: str, article: int, sub: int = 0) -> str:
     """《刑法》第二百八十七条之二: how residents see a citation."""
-    return f"《{law}》第{chinese_number(article)}条" + (f"之{chinese_number(sub)}" if sub else "")
+    return f"《{law}》第{chinese_number(article)}条{sub_suffix(sub)}"
 
 
 def citations_line(citations: Iterable[tuple[str, int] | tuple[str, int, int]],
