@@ -3,7 +3,12 @@
 ``claim`` records an inbound item under its dedup key with one atomic
 ``INSERT … ON CONFLICT DO NOTHING``: exactly one attempt (of any process sharing the database) wins
 and does the answer work; retries read the stored reply. ``complete`` stores the outcome, the
-resident's conversation and any message for staff in one transaction. Writes go through the
+resident's conversation and any message for staff in one transaction.
+
+A text reply is stored once, as text: a retry gets its XML rebuilt from that text and the
+completion time, byte for byte what the first attempt returned (``passive_body``). Keeping the XML
+as well doubled the bytes every message wrote, and the SQLite writes are most of the loop's work
+under load. Only replies the text does not describe (news) keep their XML. Writes go through the
 group writer (one transaction for all concurrent requests), reads through the runner.
 """
 
@@ -29,7 +34,9 @@ from bot.db.models import InboundMessage, ResidentState, StaffMessage
 from bot.db.prepared import Prepared
 from bot.db.runner import DbRunner
 from bot.dispatch import Conversation, Outcome
+from bot.wechat import replies
 from bot.wechat.messages import Inbound
+from bot.wechat.replies import Reply, TextReply
 from knowledge.laws import cite_key
 
 POLL_INTERVAL = 0.05
@@ -48,6 +55,7 @@ class Claim:
     won: bool
     message_id: int
     state: str
+    # What a losing attempt returns: the first attempt's reply XML, once there is one.
     reply_body: str | None
     # The resident's conversation, read in the same transaction (only for the winning attempt).
     conversation: Conversation | None = None
@@ -57,6 +65,22 @@ _CLAIM_COLUMNS = ("account", "dedup_key", "openid_hash", "msg_type", "event", "t
 _COMPLETE_COLUMNS = ("state", "outcome", "tier", "entry_id", "score", "citations", "keywords", "reply",
                      "reply_body", "delivered", "latency_ms", "completed_at")
 _STATE_COLUMNS = ("pages", "page_pos", "candidates", "last_citation", "updated_at")
+# What a retry's reply is rebuilt from (_stored_body).
+_REPLY_COLUMNS = ("reply_body", "reply", "delivered", "completed_at")
+
+
+def passive_body(reply: Reply, msg: Inbound, at: datetime) -> str:
+    """The passive reply XML to ``msg``, stamped ``at``: the same bytes for the first attempt and,
+    rebuilt from the stored text, for WeChat's retries."""
+    return replies.render(reply, to_user=msg.from_user, from_user=msg.to_user, create_time=int(at.timestamp()))
+
+
+def _stored_body(msg: Inbound, reply_body: str | None, reply: str | None, delivered: str | None,
+                 completed_at: datetime | None) -> str | None:
+    """The reply XML of a completed message (``_REPLY_COLUMNS``), as its first attempt returned it."""
+    if reply_body is not None or delivered != "passive" or reply is None or completed_at is None:
+        return reply_body
+    return passive_body(TextReply(reply), msg, _aware(completed_at))
 
 
 class _Statements:
@@ -70,7 +94,8 @@ class _Statements:
             .on_conflict_do_nothing(index_elements=["account", "dedup_key"])
             .returning(InboundMessage.id)
         )
-        self.existing = select(InboundMessage.id, InboundMessage.state, InboundMessage.reply_body).where(
+        reply_columns = [getattr(InboundMessage, c) for c in _REPLY_COLUMNS]
+        self.existing = select(InboundMessage.id, InboundMessage.state, *reply_columns).where(
             InboundMessage.account == bindparam("account"), InboundMessage.dedup_key == bindparam("dedup_key")
         )
         self.state = select(*(getattr(ResidentState, c) for c in _STATE_COLUMNS)).where(
@@ -87,7 +112,7 @@ class _Statements:
         self.save_state = upsert.on_conflict_do_update(
             index_elements=["account", "openid_hash"], set_={c: upsert.excluded[c] for c in _STATE_COLUMNS}
         )
-        self.reply_state = select(InboundMessage.state, InboundMessage.reply_body).where(
+        self.reply_state = select(InboundMessage.state, *reply_columns).where(
             InboundMessage.id == bindparam("message_id")
         )
         # Executed straight on the DBAPI cursor on SQLite (see bot.db.prepared).
@@ -113,7 +138,7 @@ class _Statements:
         # (account, key) pairs given as two arrays of one length, unnested side by side.
         self.existing_many = select(
             InboundMessage.account, InboundMessage.dedup_key, InboundMessage.id, InboundMessage.state,
-            InboundMessage.reply_body,
+            *reply_columns,
         ).where(tuple_(InboundMessage.account, InboundMessage.dedup_key).in_(select(
             func.unnest(_array("accounts", table.c.account.type)),
             func.unnest(_array("keys", table.c.dedup_key.type)))))
@@ -163,22 +188,22 @@ class Journal:
             "state": "processing",
         }
 
-        claim: Claim = await self.writer.write(Batchable(_CLAIMS, _ClaimItem(params, now, memory)))
+        claim: Claim = await self.writer.write(Batchable(_CLAIMS, _ClaimItem(params, now, memory, msg)))
         if claim.won:
             self._waiters.setdefault(msg.dedup_key, asyncio.Event())
         return claim
 
-    async def wait_for_reply(self, claim: Claim, dedup_key: str, timeout: float) -> tuple[str, str | None]:
+    async def wait_for_reply(self, claim: Claim, msg: Inbound, timeout: float) -> tuple[str, str | None]:
         """A retry waits for the first attempt: in this process by an event, across processes by polling."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        local = self._waiters.get(dedup_key)
+        local = self._waiters.get(msg.dedup_key)
         params = {"message_id": claim.message_id}
         while True:
             rows = await self.runner.read(lambda c: _statements(c).p_reply_state.rows(c, params))
-            state, reply_body = rows[0]
+            state, *stored = rows[0]
             if state != "processing":
-                return state, reply_body
+                return state, _stored_body(msg, *stored)
             remaining = deadline - loop.time()
             if remaining <= 0:
                 return "processing", None
@@ -201,8 +226,13 @@ class Journal:
         delivered: str,
         latency_ms: int,
         state: str = "done",
+        completed_at: datetime | None = None,
     ) -> None:
-        now = utcnow()
+        """Record the outcome; ``reply_body`` is the XML returned, rendered by ``passive_body`` with
+        ``completed_at``, from which a text reply's XML is rebuilt for retries."""
+        now = completed_at or utcnow()
+        if isinstance(outcome.reply, TextReply):
+            reply_body = None
         params: dict[str, Any] = {
             "message_id": claim.message_id, "state": state, "outcome": outcome.kind, "tier": outcome.tier,
             "entry_id": outcome.entry_id, "score": outcome.score,
@@ -259,6 +289,7 @@ class _ClaimItem:
     params: dict[str, Any]  # the _CLAIM_COLUMNS
     now: datetime
     memory: timedelta
+    msg: Inbound  # what a losing attempt's reply is rebuilt for
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,7 +322,7 @@ class _Claims:
         lost = list(dict.fromkeys((it.params["account"], it.params["dedup_key"])
                                   for n, it in enumerate(items) if n not in won))
         wanted = list(dict.fromkeys((items[n].params["account"], items[n].params["openid_hash"]) for n in won))
-        existing = {(acc, key): (row_id, state, body) for acc, key, row_id, state, body in
+        existing = {(row[0], row[1]): tuple(row[2:]) for row in
                     conn.execute(stmts.existing_many, _pairs(lost))} if lost else {}
         states = {(row[0], row[1]): tuple(row[2:]) for row in
                   conn.execute(stmts.state_many, _pairs(wanted))} if wanted else {}
@@ -302,8 +333,14 @@ class _Claims:
                 stored = states.get((p["account"], p["openid_hash"]))
                 out.append(Claim(True, won[n], "processing", None, _conversation(stored, it.now, it.memory)))
             else:
-                out.append(Claim(False, *existing[(p["account"], p["dedup_key"])]))
+                out.append(_lost(it.msg, existing[(p["account"], p["dedup_key"])]))
         return out
+
+
+def _lost(msg: Inbound, row: tuple[Any, ...]) -> Claim:
+    """A losing attempt, from its row's id, state and ``_REPLY_COLUMNS``."""
+    row_id, state, *stored = row
+    return Claim(False, row_id, state, _stored_body(msg, *stored))
 
 
 def _pairs(pairs: Sequence[tuple[str, str]]) -> dict[str, list[str]]:
@@ -314,8 +351,8 @@ def _claim_one(conn: Connection, it: _ClaimItem) -> Claim:
     stmts = _statements(conn)
     inserted = stmts.p_claim.rows(conn, it.params)
     if not inserted:
-        (row_id, state, reply_body), = stmts.p_existing.rows(conn, it.params)
-        return Claim(False, row_id, state, reply_body)
+        (row,) = stmts.p_existing.rows(conn, it.params)
+        return _lost(it.msg, row)
     stored = stmts.p_state.rows(conn, it.params)
     return Claim(True, inserted[0][0], "processing", None, _conversation(stored[0] if stored else None, it.now,
                                                                           it.memory))

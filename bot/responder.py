@@ -17,8 +17,7 @@ from typing import Protocol
 
 from bot.db.base import utcnow
 from bot.dispatch import Context, Conversation, Dispatcher, Outcome, Services
-from bot.journal import Claim, Journal
-from bot.wechat import replies
+from bot.journal import Claim, Journal, passive_body
 from bot.wechat.messages import Inbound
 from bot.wechat.replies import TextReply
 
@@ -75,7 +74,7 @@ class Responder:
         if not claim.won:
             if claim.state != "processing":
                 return claim.reply_body
-            _, body = await self.journal.wait_for_reply(claim, msg.dedup_key, max(0.0, remaining))
+            _, body = await self.journal.wait_for_reply(claim, msg, max(0.0, remaining))
             return body
         ticket = _Ticket()
         task = asyncio.create_task(self._work(claim, msg, started, ticket))
@@ -93,16 +92,14 @@ class Responder:
     async def _work(self, claim: Claim, msg: Inbound, started: float, ticket: _Ticket) -> str | None:
         conv = claim.conversation or Conversation()
         outcome = await answer(self.dispatcher, self.services, msg, conv)
-        body = None
-        if outcome.reply is not None:
-            body = replies.render(outcome.reply, to_user=msg.from_user, from_user=msg.to_user,
-                                  create_time=int(time.time()))
+        at = utcnow()
+        body = passive_body(outcome.reply, msg, at) if outcome.reply is not None else None
         latency = int((time.monotonic() - started) * 1000)
         if not ticket.late:
             ticket.passive = True
             await self.journal.complete(claim, msg, outcome, conversation=conv, reply_body=body,
                                         delivered="passive" if body else "none", latency_ms=latency,
-                                        state="failed" if outcome.kind == "failed" else "done")
+                                        state="failed" if outcome.kind == "failed" else "done", completed_at=at)
             await self._after(outcome)
             return body
         await self.journal.complete(claim, msg, outcome, conversation=conv, reply_body=None,
