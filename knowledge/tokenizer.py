@@ -50,7 +50,16 @@ _NUMERIC = re.compile(
 _MONTH = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
 _DAY = r"3[01]|[12][0-9]|0?[1-9]|[二三]?十[一二三四五六七八九]?|初[一二三四五六七八九十]|[一二三四五六七八九]"
 _DATE = re.compile(rf"(?<![0-9.])({_MONTH})\s*(月份?|[.·•・/\-])\s*({_DAY})\s*(?:日|号)?(?![0-9万千百元块角%])")
-_CALL = re.compile(r"打(?=\s*[0-9]{3,})")
+_CALL = re.compile(r"打(?=(?:了|过)?(?:个|一个)?(?:电话)?\s*[0-9]{3,})")
+# 打 is also how people write a note: 打借条, 打了个白条, "借条是前年打的" (and voice input's 借调 for 借条).
+# Read as 殴打 it pulled IOU questions towards assault (村里人 "借条是2019年打的 还能告不").
+_NOTE = r"(?:借|欠|白)[条调]"
+_NOTE_AFTER = re.compile(rf"打((?:了|过)?(?:个|张|一张|一个)?{_NOTE})")
+_NOTE_BEFORE = re.compile(rf"({_NOTE}[^，。,.!?！？;；\s]{{0,10}}?)打(?=[的了过])")
+_NOTE_SLIP = re.compile(r"(借|欠)调(?=[^，。,.!?！？;；\s]{0,10}?打[的了过])"
+                        r"|(?<=打)((?:了|过)?(?:个|张|一张|一个)?(?:借|欠))调")
+# …and how pesticide is sprayed (邻居打农药飘到我家地里).
+_SPRAY = re.compile(r"打(?=(?:了|过)?(?:点|些)?(?:农药|除草剂|杀虫剂|药水))")
 # Severance as workers name it: N+1 (劳动合同法 40, 47), 2N (87).
 _SEVERANCE = re.compile(r"(?<![a-z0-9])(?:n\s*\+\s*1(?![0-9])|(2)\s*n(?![a-z]))")
 # An age decides many answers (未成年人 under 18, 民法典 17; 老年人 from 60, 老年人权益保障法 2): "十五岁…打工"
@@ -59,6 +68,10 @@ _SEVERANCE = re.compile(r"(?<![a-z0-9])(?:n\s*\+\s*1(?![0-9])|(2)\s*n(?![a-z]))"
 _AGE = re.compile(r"([零〇一二两三四五六七八九十百0-9]+)([多几来余])?周?岁")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8,
               "九": 9}
+
+
+def _note(m: re.Match[str]) -> str:
+    return f"{m.group(1)}条" if m.group(1) else f"{m.group(2)}条"
 
 
 def _chinese_number(text: str) -> int | None:
@@ -190,8 +203,12 @@ class Tokenizer:
         text = "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text)
         text = _AGE.sub(_age_class, text) if "岁" in text else text
         text = _DATE.sub(self._day_name, text) if self.days else text
-        if "打" in text:  # 打12348, 打110: a call, not a blow (打 alone maps to 殴打)
+        if "打" in text:  # 打12348, 打了110: a call, not a blow (打 alone maps to 殴打); nor a note, nor spraying
             text = _CALL.sub("拨打", text)
+            if "条" in text or "调" in text:
+                # The note itself says it was written: the 打 goes.
+                text = _NOTE_BEFORE.sub(r"\1", _NOTE_AFTER.sub(r"\1", _NOTE_SLIP.sub(_note, text)))
+            text = _SPRAY.sub("喷", text)
         if "n" in text:
             text = _SEVERANCE.sub(lambda m: " 违法解除 赔偿金 " if m.group(1) else " 经济补偿 代通知金 ", text)
         return _LAND.sub("土地", _SPACES.sub(" ", text).strip())

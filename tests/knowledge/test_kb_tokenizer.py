@@ -188,3 +188,16 @@ def test_dialling_a_number_is_not_a_blow(tokenizer: Tokenizer) -> None:
     assert "殴打" not in tokenizer.analyze("打12348问问").words
     assert "殴打" not in tokenizer.analyze("赶紧打110").words
     assert "殴打" in tokenizer.analyze("他打了我3次").words
+    assert "殴打" not in tokenizer.analyze("我打了110").words
+
+
+def test_writing_a_note_or_spraying_is_not_a_blow(tokenizer: Tokenizer) -> None:
+    for text in ("借条是2019年打的 这些年一直没要", "他打了个白条说过年给钱", "我给他打了欠条",
+                 "邻居打农药飘到我家菜地"):
+        assert "殴打" not in tokenizer.analyze(text).words, text
+    # Voice input's 借调 next to 打 is the note; the word itself (seconded to the county) stays.
+    assert "借条" in tokenizer.analyze("借调是四年前打的，一直没去要").words
+    assert "借调" in tokenizer.analyze("单位把我借调到县里").words
+    # A blow with a note nearby is still a blow.
+    assert "殴打" in tokenizer.analyze("他拿借条打我").words
+    assert "殴打" in tokenizer.analyze("被人打了 借条也撕了").words
