@@ -16,14 +16,14 @@ LAW_TIER_EXCERPT = 220
 LAW_TIER_QUOTED = 2  # articles quoted in a law-tier reply; further ones are named
 
 
-def contacts_for(ctx: Context, keys: Sequence[str]) -> list[Contact]:
+def contacts_for(ctx: Context, keys: Sequence[str], limit: int = 4) -> list[Contact]:
     settings = ctx.services.settings
     chosen: list[Contact] = []
     for key in [*keys, *DEFAULT_CONTACTS]:
         contact = settings.contact(key)
         if contact is not None and contact not in chosen:
             chosen.append(contact)
-    return chosen[:4]
+    return chosen[:limit]
 
 
 def paged(ctx: Context, full: str) -> TextReply:
@@ -103,6 +103,10 @@ def topic_menu(ctx: Context) -> str:
 
 def no_match_outcome(ctx: Context, match: Any) -> Outcome:
     settings = ctx.services.settings
+    if match.urgent in texts.URGENT:
+        body = texts.URGENT_NO_MATCH + "\n" + contacts_lines(contacts_for(ctx, ()))
+        return Outcome(reply=TextReply(with_urgent(match.urgent, body)), kind="no_match", tier="none",
+                       score=match.score, keywords=tuple(match.keywords))
     parts = [
         texts.NO_MATCH.format(office=settings.town.office) + "\n" + contacts_lines(contacts_for(ctx, ())),
         texts.NO_MATCH_TOPICS + "\n" + topic_menu(ctx),
@@ -112,6 +116,9 @@ def no_match_outcome(ctx: Context, match: Any) -> Outcome:
 
 
 def match_outcome(ctx: Context, match: Any) -> Outcome:
+    if ctx.conversation.candidates:
+        # A new question: a digit now would pick from a list the resident no longer sees.
+        ctx.conversation.remember(candidates=[])
     if match.status == "answered" and match.tier == "entry" and match.entry is not None:
         return entry_outcome(ctx, match.entry, match.score, urgent=match.urgent,
                              keywords=tuple(match.keywords))

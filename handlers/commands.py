@@ -17,9 +17,18 @@ router = Router("commands")
 _CONTINUE = {"继续", "继续看", "下一页", "下一段", "接着说", "还有呢", "后面呢"}
 _ORIGINAL = {"原文", "法条原文", "看原文", "条文", "法条"}
 _MENU = {"菜单", "帮助", "目录", "分类", "?", "？", "help", "menu"}
-_HUMAN = {"人工", "转人工", "人工服务", "找人工", "客服", "工作人员"}
+# 人工, 我要找人工, 转人工客服, 找工作人员, 联系真人 …
+_HUMAN = re.compile(r"^(?:我|要|想|请|麻烦|帮我)*(?:找|转|联系|接|叫)?(?:个)?"
+                    r"(?:人工|真人|工作人员|客服)(?:客服|服务)?$")
+# 司法所电话多少, 法律援助中心在哪里, 你们的联系方式: a short question about how to reach the office.
+_CONTACT_ASK = re.compile(r"电话|号码|联系方式|地址|在哪|咋个?联系|怎么联系|怎样联系")
+_OFFICES = re.compile(r"司法所|法律援助|援助中心|调解委员会|调委会|你们|工作人员|镇政府|镇上")
+# 2, 二, 第2个, 选1, 我要看第三个, a voice "二。": a choice among the numbered questions shown last.
+_CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_CHOICE = re.compile(r"^(?:我)?(?:选|要|看|要看)?(?:第)?(?P<n>[0-9]{1,2}|[一二两三四五六七八九十])"
+                     r"(?:个|条|项|号)?(?:问题)?$")
 _LEAVE = re.compile(r"^\s*(留言|留个言|我要留言)[\s:：,，]*(?P<body>.*)$", re.S)
-_FULLWIDTH = str.maketrans("１２３４５６７８９", "123456789")
+_FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _PUNCT = re.compile(r"[\s。！!？?，,、~～…\.]+$")
 
 
@@ -44,10 +53,11 @@ def is_menu(ctx: Context) -> bool:
 
 
 def choice(ctx: Context) -> bool | dict[str, Any]:
-    word = _command_word(ctx).translate(_FULLWIDTH)
-    if len(word) == 1 and word.isdigit() and word != "0" and ctx.conversation.candidates:
-        return {"number": int(word)}
-    return False
+    m = _CHOICE.match(_command_word(ctx).translate(_FULLWIDTH))
+    if m is None:
+        return False
+    n = m.group("n")
+    return {"number": int(n) if n.isdigit() else _CN_NUMBERS[n]}
 
 
 def leave_message(ctx: Context) -> bool | dict[str, Any]:
@@ -60,7 +70,12 @@ def leave_message(ctx: Context) -> bool | dict[str, Any]:
 
 
 def is_human(ctx: Context) -> bool:
-    return _command_word(ctx) in _HUMAN
+    return _HUMAN.match(_command_word(ctx)) is not None
+
+
+def is_contact_request(ctx: Context) -> bool:
+    word = _command_word(ctx)
+    return len(word) <= 20 and _CONTACT_ASK.search(word) is not None and _OFFICES.search(word) is not None
 
 
 def is_topic_name(ctx: Context) -> bool | dict[str, Any]:
@@ -79,6 +94,8 @@ def small_talk(ctx: Context) -> bool | dict[str, Any]:
         return {"reply": texts.THANKS}
     if kind == "greeting":
         return {"reply": texts.GREETING}
+    if kind == "farewell":
+        return {"reply": texts.FAREWELL}
     if kind == "emoji":
         return {"reply": texts.EMOJI}
     return False
@@ -101,7 +118,9 @@ async def next_page(ctx: Context) -> Outcome:
 @router.on(choice)
 async def choose(ctx: Context, number: int) -> Outcome:
     cands = ctx.conversation.candidates
-    if number > len(cands):
+    if not cands:
+        return Outcome(TextReply(texts.NO_CANDIDATES), kind="command")
+    if not 1 <= number <= len(cands):
         return Outcome(TextReply(texts.BAD_CHOICE.format(n=number, max=len(cands))), kind="command")
     entry = ctx.services.knowledge.entry(cands[number - 1])
     if entry is None:
@@ -127,7 +146,9 @@ async def leave(ctx: Context, body: str) -> Outcome:
     if not body:
         return Outcome(TextReply(texts.LEAVE_MESSAGE_EMPTY), kind="command")
     office = ctx.services.settings.town.office
-    ack = texts.LEAVE_MESSAGE_ACK.format(office=office) + "\n" + contacts_lines(contacts_for(ctx, ()))
+    # "Call now" lists only the contacts with a number (the town's own may not be configured yet).
+    callable_now = [c for c in contacts_for(ctx, ()) if c.phone]
+    ack = texts.LEAVE_MESSAGE_ACK.format(office=office) + "\n" + contacts_lines(callable_now)
     return Outcome(TextReply(ack), kind="command", leave_message=body[:2000])
 
 
@@ -135,6 +156,13 @@ async def leave(ctx: Context, body: str) -> Outcome:
 async def human(ctx: Context) -> Outcome:
     office = ctx.services.settings.town.office
     return Outcome(TextReply(texts.HUMAN_PROMPT.format(office=office)), kind="command")
+
+
+@router.on(is_contact_request)
+async def contacts(ctx: Context) -> Outcome:
+    every = [c.key for c in ctx.services.settings.contacts]
+    return Outcome(TextReply(texts.CONTACTS + "\n" + contacts_lines(contacts_for(ctx, every, limit=len(every)))),
+                   kind="command")
 
 
 @router.on(is_menu)

@@ -15,7 +15,8 @@ import unicodedata
 __all__ = ["courtesy_kind", "strip_courtesy"]
 
 _GREETINGS = ("你好", "您好", "在吗", "在不在", "有人吗", "hi", "hello", "喂", "早上好", "上午好", "中午好",
-              "下午好", "晚上好", "早安", "晚安", "再见", "拜拜")
+              "下午好", "晚上好", "早安")
+_FAREWELLS = ("晚安", "再见", "拜拜", "bye", "先这样", "就这样")
 _THANKS = ("谢谢", "感谢", "多谢", "谢了", "辛苦了", "辛苦", "费心了", "麻烦你了", "麻烦了", "好的", "知道了",
            "明白了", "晓得了", "懂了", "收到")
 _ADDRESS = ("老师", "师傅", "律师", "领导", "同志", "小助手", "助手", "机器人", "大哥", "大姐", "阿姨", "叔叔",
@@ -23,6 +24,7 @@ _ADDRESS = ("老师", "师傅", "律师", "领导", "同志", "小助手", "助�
             "的", "哈哈", "嘿", "呢", "哇")
 # Longest first, so 你好 is read before 你.
 _COURTESY_PARTS = sorted([*((w, "greeting") for w in _GREETINGS), *((w, "thanks") for w in _THANKS),
+                          *((w, "farewell") for w in _FAREWELLS),
                           *((w, "address") for w in _ADDRESS)], key=lambda p: -len(p[0]))
 # Punctuation, emoji and spaces; digits are content ("你好 12348" is a question about the hotline).
 _FIRST_CHARS = frozenset(part[0] for part, _ in _COURTESY_PARTS)
@@ -43,9 +45,9 @@ def _is_emoji_only(text: str) -> bool:
 
 
 def courtesy_kind(text: str) -> str | None:
-    """"thanks" or "greeting" when the text is made only of courtesies, forms of address and particles
-    ("🙏 谢谢老师", "你好呀 小助手", "麻烦你了 律师"), "emoji" when only of emoji ("👍", "[强][抱拳]"),
-    else None."""
+    """"thanks", "farewell" or "greeting" when the text is made only of courtesies, forms of address and
+    particles ("🙏 谢谢老师", "你好呀 小助手", "麻烦你了 律师", "晚安"), "emoji" when only of emoji ("👍",
+    "[强][抱拳]"), else None."""
     if _is_emoji_only(text):
         return "emoji"
     rest = _NOISE.sub("", _EMOJI_CODE.sub("", text.lower()))
@@ -61,9 +63,10 @@ def courtesy_kind(text: str) -> str | None:
                 break
         else:
             return None
-    if "thanks" in kinds:
-        return "thanks"
-    return "greeting" if "greeting" in kinds else None
+    for kind in ("thanks", "farewell", "greeting"):
+        if kind in kinds:
+            return kind
+    return None
 
 
 def strip_courtesy(text: str) -> str:

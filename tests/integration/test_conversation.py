@@ -76,6 +76,40 @@ async def test_menu_click_lists_a_topic_and_a_digit_picks_an_entry(wechat: FakeW
     assert first_question
 
 
+async def test_a_choice_is_read_as_residents_say_it(wechat: FakeWeChat) -> None:
+    listed = await wechat.trigger(RESIDENT, "CLICK", "TOPIC_labor")
+    second = listed.text.split("2. ", 1)[1].split("\n", 1)[0]
+    for said in ("第2个", "二。", "选2", "２"):
+        picked = await wechat.say(RESIDENT, said)
+        assert "法律依据" in picked.text, said
+    assert second
+    assert (await wechat.say(RESIDENT, "0")).text.startswith("没有第0个选项")
+
+
+async def test_a_digit_refers_only_to_the_list_just_shown(wechat: FakeWeChat, engine: AsyncEngine) -> None:
+    nothing = await wechat.say(RESIDENT, "3")
+    assert nothing.text.startswith("现在没有可以选的问题")
+    await wechat.trigger(RESIDENT, "CLICK", "TOPIC_land")
+    answered = await wechat.say(RESIDENT, "网上买的东西不想要了能退吗")
+    assert "《" in answered.text
+    stale = await wechat.say(RESIDENT, "2")
+    assert stale.text.startswith("现在没有可以选的问题")
+    rows = await log_rows(engine)
+    # A digit is a command, never a question recorded for staff as unanswered.
+    assert [r["outcome"] for r in rows if r["text"] in {"3", "2"}] == ["command", "command"]
+
+
+@pytest.mark.parametrize("message", ["人工", "我要找人工", "人工客服", "找工作人员", "转人工客服"])
+async def test_asking_for_a_person_explains_how_to_reach_staff(wechat: FakeWeChat, message: str) -> None:
+    delivery = await wechat.say(RESIDENT, message)
+    assert "留言+您的问题" in delivery.text and "《" not in delivery.text
+
+
+async def test_asking_for_the_office_phone_gets_the_contacts(wechat: FakeWeChat) -> None:
+    delivery = await wechat.say(RESIDENT, "司法所电话多少")
+    assert delivery.text.startswith("联系方式") and "12348" in delivery.text and "《" not in delivery.text
+
+
 async def test_original_text_of_the_cited_article(wechat: FakeWeChat, server: Server) -> None:
     nothing = await wechat.say(RESIDENT, "原文")
     assert "没有引用" in nothing.text
@@ -166,7 +200,7 @@ async def test_out_of_scope_gets_no_citation_and_is_recorded_for_staff(
 @pytest.mark.parametrize(
     ("message", "reply"),
     [("🙏🙏 谢谢老师", "不客气"), ("多谢老师 费心了！", "不客气"), ("你好呀 小助手", "您好"), ("在吗？", "您好"),
-     ("[强][强]", "收到您的表情"), ("👍", "收到您的表情")],
+     ("[强][强]", "收到您的表情"), ("👍", "收到您的表情"), ("晚安", "好的，再见")],
 )
 async def test_courtesies_get_a_courtesy_not_a_law(wechat: FakeWeChat, message: str, reply: str) -> None:
     # 老师 alone once matched the entry on teachers who hit pupils.
@@ -185,9 +219,20 @@ async def test_a_question_with_thanks_is_still_a_question(wechat: FakeWeChat) ->
         ("对方让我转账到安全账户，说是公安局的", "请马上停止转账"),
         ("我老公正在打我，救命", "如果您或家人正在遭受暴力"),
         ("活着没意思，我不想活了", "您的感受很重要"),
+        ("我刚刚被骗转了五千块", "请马上停止转账"),
+        ("我被人打了，流了好多血", "如果您或家人正在遭受暴力"),
+        ("家里着火了", "请马上离开着火的地方"),
+        ("孩子被人拐走了", "请马上拨打110报警"),
     ],
 )
 async def test_urgent_danger_gets_emergency_numbers_first(wechat: FakeWeChat, message: str, first_words: str) -> None:
     delivery = await wechat.say(RESIDENT, message)
     assert delivery.text.startswith(first_words), delivery.text[:80]
-    assert any(number in delivery.text.split("\n", 1)[0] for number in ("110", "96110", "12356"))
+    assert any(number in delivery.text.split("\n", 1)[0] for number in ("110", "96110", "12356", "119"))
+
+
+@pytest.mark.parametrize("message", ["有人拿刀要砍我", "我不想活了", "家里着火了"])
+async def test_someone_in_danger_gets_no_apology_and_no_topic_list(wechat: FakeWeChat, message: str) -> None:
+    delivery = await wechat.say(RESIDENT, message)
+    assert "答不上来" not in delivery.text and "常见问题分类" not in delivery.text
+    assert "先顾好安全" in delivery.text or "《" in delivery.text
