@@ -126,7 +126,22 @@ def match_outcome(ctx: Context, match: Any) -> Outcome:
         return law_outcome(ctx, match)
     if match.status == "ambiguous" and match.candidates:
         return ambiguous_outcome(ctx, match)
+    topic = topic_named_in_part(ctx, ctx.message.text)
+    if topic is not None and match.urgent is None:
+        # "土地", "劳动": one word of a topic's name is too little to answer, enough to list its questions.
+        listed = topic_list_outcome(ctx, topic)
+        if listed is not None:
+            return listed
     return no_match_outcome(ctx, match)
+
+
+def topic_named_in_part(ctx: Context, text: str) -> str | None:
+    """The key of the one topic whose name contains ``text`` (two characters at least), else None."""
+    word = text.strip(" \t\n。！!？?，,、~～…")
+    if len(word) < 2:
+        return None
+    found = [key for key, name, _ in ctx.services.knowledge.topics() if word in name]
+    return found[0] if len(found) == 1 else None
 
 
 def topic_list_outcome(ctx: Context, topic_key: str) -> Outcome | None:

@@ -44,6 +44,10 @@ ENTRY_BUDGET, ARTICLE_BUDGET = 2500, 4000
 # change in ranking on the dev set or STARD).
 ENTRY_MAX_TERMS, ARTICLE_MAX_TERMS = 40, 24
 LAW_TIER_MAX = 3
+# A scam in progress ("对方让我转账", "他要我的验证码") is answered from the anti-fraud entries when one of them
+# ranks among the best, whichever ranks first: after "stop the transfer" a resident must not read how to
+# recover money sent by mistake, or why selling verification codes is a crime.
+URGENT_TOPICS = {"fraud": "fraud"}
 # An entry also scores by how well the query matches the article it cites first: the law text and the
 # resident phrasings indexed with it (measured in docs/evaluation.md).
 ENTRY_ARTICLE_WEIGHT = 0.25
@@ -292,6 +296,8 @@ class KnowledgeBase:
         arts = self.article_scores(a)
         ranked = self.rank_entries(a, everyday=everyday, article_scores=arts)
         conf = cal.entry_confidence(ranked.features) if ranked.docs else 0.0
+        if urgent in URGENT_TOPICS:
+            ranked = self._topic_first(ranked, URGENT_TOPICS[urgent])
         laws, law_conf = self.law_tier_confidence(a, everyday, arts)
         # Both confidences estimate the chance that the tier's first article is right: when the law
         # articles are the likelier answer (questions about matters no entry covers, which still share
@@ -322,6 +328,17 @@ class KnowledgeBase:
             cites = tuple(Citation(art.law, art.number, art.sub) for art in chosen)
             return Match("answered", "law", None, law_conf, cites, tuple(chosen), (), a.keywords, urgent)
         return Match("no_match", "none", None, max(conf, law_conf), (), (), (), a.keywords, urgent)
+
+    def _topic_first(self, ranked: Ranked, topic_key: str) -> Ranked:
+        """The ranking with its best entry of ``topic_key`` (if any) moved to the front."""
+        for n, d in enumerate(ranked.docs):
+            if self._entries[d].topic_key == topic_key:
+                if n == 0:
+                    return ranked
+                order = (n, *(i for i in range(len(ranked.docs)) if i != n))
+                return Ranked(tuple(ranked.docs[i] for i in order), tuple(ranked.scores[i] for i in order),
+                              ranked.features)
+        return ranked
 
     def _agrees(self, ranked: Ranked, laws: Ranked | None) -> bool:
         """Whether the law tier's best article is one the best entry cites."""

@@ -236,3 +236,16 @@ async def test_someone_in_danger_gets_no_apology_and_no_topic_list(wechat: FakeW
     delivery = await wechat.say(RESIDENT, message)
     assert "答不上来" not in delivery.text and "常见问题分类" not in delivery.text
     assert "先顾好安全" in delivery.text or "《" in delivery.text
+
+
+async def test_a_scam_in_progress_is_answered_from_the_anti_fraud_entries(wechat: FakeWeChat) -> None:
+    # The mistaken-transfer entry ranks first on its words alone; after "stop the transfer" it misleads.
+    delivery = await wechat.say(RESIDENT, "对方让我转账")
+    assert delivery.text.startswith("请马上停止转账")
+    assert "不当得利" not in delivery.text and "诈骗" in delivery.text.split("\n\n", 1)[1]
+
+
+async def test_one_word_of_a_topic_lists_its_questions(wechat: FakeWeChat) -> None:
+    delivery = await wechat.say(RESIDENT, "土地")
+    assert delivery.text.startswith("【农村土地】") and "1." in delivery.text
+    assert "法律依据" in (await wechat.say(RESIDENT, "1")).text

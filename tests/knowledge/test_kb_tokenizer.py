@@ -201,3 +201,8 @@ def test_writing_a_note_or_spraying_is_not_a_blow(tokenizer: Tokenizer) -> None:
     # A blow with a note nearby is still a blow.
     assert "殴打" in tokenizer.analyze("他拿借条打我").words
     assert "殴打" in tokenizer.analyze("被人打了 借条也撕了").words
+
+
+def test_an_amount_in_money_leaves_no_word_behind(tokenizer: Tokenizer) -> None:
+    # "3000块钱" was cut as 3000 / 块钱, and 块钱 alone made the question unlike "欠我五千块不还".
+    assert tokenizer.analyze("他欠我3000块钱不还").words == tokenizer.analyze("他欠我五千块不还").words
