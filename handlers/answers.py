@@ -12,6 +12,9 @@ from handlers import texts
 from handlers.format import citation_text, citations_line, contacts_lines, split_pages
 
 DEFAULT_CONTACTS = ("hotline", "sifasuo")
+# Where someone in danger turns once safe, before the defaults (keys of [[contacts]]).
+URGENT_CONTACTS = {"violence": ("police", "women"), "fraud": ("antifraud", "police"),
+                   "missing_child": ("police",)}
 LAW_TIER_EXCERPT = 220
 LAW_TIER_QUOTED = 2  # articles quoted in a law-tier reply; further ones are named
 
@@ -104,7 +107,7 @@ def topic_menu(ctx: Context) -> str:
 def no_match_outcome(ctx: Context, match: Any) -> Outcome:
     settings = ctx.services.settings
     if match.urgent in texts.URGENT:
-        body = texts.URGENT_NO_MATCH + "\n" + contacts_lines(contacts_for(ctx, ()))
+        body = texts.URGENT_NO_MATCH + "\n" + contacts_lines(contacts_for(ctx, URGENT_CONTACTS.get(match.urgent, ())))
         return Outcome(reply=TextReply(with_urgent(match.urgent, body)), kind="no_match", tier="none",
                        score=match.score, keywords=tuple(match.keywords))
     parts = [

@@ -238,6 +238,12 @@ async def test_someone_in_danger_gets_no_apology_and_no_topic_list(wechat: FakeW
     assert "先顾好安全" in delivery.text or "《" in delivery.text
 
 
+async def test_someone_beaten_now_is_pointed_to_the_police_and_the_womens_hotline(wechat: FakeWeChat) -> None:
+    delivery = await wechat.say(RESIDENT, "有人拿刀要砍我")  # no written answer fits this one
+    after = delivery.text.split("先顾好安全", 1)[1]
+    assert after.index("110") < after.index("12348") and "12338" in after
+
+
 async def test_a_scam_in_progress_is_answered_from_the_anti_fraud_entries(wechat: FakeWeChat) -> None:
     # The mistaken-transfer entry ranks first on its words alone; after "stop the transfer" it misleads.
     delivery = await wechat.say(RESIDENT, "对方让我转账")
