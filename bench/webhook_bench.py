@@ -62,7 +62,21 @@ NOTES = """Targets (issue 2): p99 < 50 ms at 64 connections in one process, b/a 
 work shares the machine, and the machine's speed varies from day to day — the reference figure for (a)
 on an idle machine was ≈ 25k req/s, 16–17k on 2026-11-29 morning, 6–8k later the same day.
 
-Seventh session of 2026-11-29 (21:25 UTC on; the table above is this session's run, 22:30 UTC, on an
+Eighth session of 2026-11-30 (00:21 UTC on; the table above is this session's run, 01:30 UTC, on a
+host slower than the seventh session's: (a) 18–22k req/s against 28–33k, cold start 0.93 s against
+0.70 s). A text reply is now stored once, as text; a retry's XML is rebuilt from it and the completion
+time, byte for byte (tested with a retry a second later). Before, each message's row gained its reply
+twice at completion (≈ 1.0 KB of text and 1.2 KB of XML, on 4 KB pages). Side by side, alternating,
+three rounds of 6-s cells, every match computed: 1,734 / 1,939 req/s at 16 / 64 connections before,
+1,819 / 2,096 after (+5 / +8 %, inside the ±15 % between rounds: 1,517–1,865 before at 16). On this
+host b/a is 0.10 / 0.10 with every match computed and 0.11 / 0.11 with repeats remembered — **b/a ≥ 0.15
+is not met** — and p99 at 64 connections was 53 ms in the table's run (45–58 ms over six cells side by
+side this session; 38 ms with repeats remembered): the 50 ms target is met only in the faster runs on
+this host. py-spy at 64 connections (loop thread, self time) as in the seventh session: SQLite
+statements and commits ~16 %, socket writes to wrk and to the match helper ~10 %, the rest spread over
+aiohttp's request path, the webhook's parse and the dispatcher, no single hot spot left.
+
+Seventh session of 2026-11-29 (21:25 UTC on; that session's run, 22:30 UTC, on an
 AMD EPYC host with the machine otherwise idle: (a) 28–33k req/s, above the 25k reference). With every
 match computed the p99 < 50 ms target at 64 connections holds (27 ms; 29–38 ms in three side-by-side
 rounds earlier), cold start 0.70 s; b/a is 0.10 / 0.12 at 16 / 64 connections (0.09–0.12 over six cells
