@@ -18,12 +18,25 @@ from bot.db.base import utcnow
 from bot.db.models import KbEntry
 from bot.knowledge_service import KnowledgeHolder, entries_dir
 from bot.routing import build_dispatcher
+from knowledge.check import check_citations
 from knowledge.entries import EntryError, entry_from_dict, load_entries
 from knowledge.lawnames import normalize_law_name
 from knowledge.laws import article_label, cite_fields, parse_article_ref, sub_suffix
 
 routes = web.RouteTableDef()
 STATUS_NAMES = {"published": "已发布", "draft": "草稿", "retired": "已下线"}
+# A draft made from unanswered questions (admin/unanswered.py) until staff write it: never published so.
+DRAFT_ANSWER = "（草稿：请根据所引法条写出给群众看的答案，再发布。）"
+DRAFT_TOPIC_KEY = "draft"
+# What stops an entry from reaching residents, as staff read it (knowledge/check.py kinds). An entry
+# cited without a quote may be published: staff see the article beside the form.
+PUBLISH_BLOCKERS = {
+    "unknown_law": "法条库里没有{ref}这部法律，请核对法律名称",
+    "missing_article": "法条库里没有{ref}，请核对条号",
+    "quote_not_found": "{ref}的原文里找不到所填的引文，请核对",
+    "too_many_citations": "最多引用3条法条",
+    "answer_too_long": "答案太长：每段不超过500个汉字（可以用单独一行 --- 分段）",
+}
 _DISPATCHER = build_dispatcher()
 
 
@@ -43,7 +56,10 @@ def _citations(text: str) -> list[dict[str, Any]]:
                      line)
         if not m:
             raise EntryError([f"引用“{line}”应写成：法律名称 条号，例如 民法典 1079、刑法 287之二"])
-        number, sub = parse_article_ref(m["n"])
+        try:
+            number, sub = parse_article_ref(m["n"])
+        except ValueError:
+            raise EntryError([f"引用“{line}”的条号不对：条号从 1 开始，例如 民法典 1079"]) from None
         out.append({**cite_fields(normalize_law_name(m["law"]), number, sub), "quote": m["quote"].strip()})
     return out
 
@@ -101,6 +117,30 @@ def _form_entry(form: Any, base: KbEntry | None) -> dict[str, Any]:
     return raw
 
 
+def publish_problems(request: web.Request, raw: dict[str, Any]) -> list[str]:
+    """Why this entry may not be shown to residents (empty: it may): a draft's placeholder answer or
+    topic, or citations the law corpus does not bear out — the bot would cite them as the law."""
+    problems = []
+    if DRAFT_ANSWER in raw["answer"]:
+        problems.append("答案还是草稿提示，请先写好给群众看的答案")
+    if raw["topic_key"] == DRAFT_TOPIC_KEY:
+        problems.append("分类还是“待整理”，请改成正式分类（例如 分类代码 land、分类名称 农村土地）")
+    if not raw["citations"]:
+        problems.append("发布前至少引用一条法条")
+    entry = entry_from_dict({**raw, "status": "published"})
+    corpus = request.config_dict[HOLDER].current.corpus
+    problems += [PUBLISH_BLOCKERS[p.kind].format(ref=p.ref) for p in check_citations([entry], corpus)
+                 if p.kind in PUBLISH_BLOCKERS]
+    return problems
+
+
+def _row_raw(row: KbEntry) -> dict[str, Any]:
+    return {"id": row.id, "topic_key": row.topic_key, "topic": row.topic, "question": row.question,
+            "similar": list(row.similar), "keywords": list(row.keywords), "answer": row.answer,
+            "citations": list(row.citations), "tags": list(row.tags), "contacts": list(row.contacts),
+            "status": row.status, "reviewed": row.reviewed}
+
+
 def _edit_ctx(request: web.Request, row: KbEntry | None, raw: dict[str, Any] | None) -> dict[str, Any]:
     src: Any = raw if raw is not None else (row.__dict__ if row is not None else {})
     cites = list(src.get("citations", []))
@@ -152,6 +192,15 @@ async def kb_save(request: web.Request) -> web.StreamResponse:
     except EntryError as exc:
         return render(request, "kb_edit.html", status=400, error="；".join(exc.problems), saved=False,
                       **_edit_ctx(request, base, _safe_raw(form, base)))
+    # 保存并发布, or saving an entry residents already read: checked before anything is written, and
+    # on refusal the form comes back as typed.
+    publish = form.get("publish") == "1"
+    if publish or (base is not None and base.status == "published"):
+        problems = publish_problems(request, raw)
+        if problems:
+            what = "不能发布" if publish else "这条问答已发布，改动没有保存"
+            return render(request, "kb_edit.html", status=400, error=f"{what}：" + "；".join(problems), saved=False,
+                          **_edit_ctx(request, base, raw))
     async with sessions() as s, s.begin():
         row = await s.get(KbEntry, original or raw["id"])
         if row is None:
@@ -164,6 +213,9 @@ async def kb_save(request: web.Request) -> web.StreamResponse:
             setattr(row, key, raw[key])
         row.updated_at = utcnow()
         await audit.record(s, staff_of(request).name, "edit", f"问答 {row.id}", row.question[:100])
+        if publish and row.status != "published":
+            row.status = "published"
+            await audit.record(s, staff_of(request).name, "publish", f"问答 {row.id}", STATUS_NAMES["published"])
     if row.status == "published":
         await reload_kb(request)
     return redirect(f"/admin/kb/{row.id}?saved=1")
@@ -191,6 +243,10 @@ async def kb_status(request: web.Request) -> web.StreamResponse:
         row = await s.get(KbEntry, request.match_info["id"])
         if row is None:
             raise web.HTTPNotFound(text="没有这条问答")
+        problems = publish_problems(request, _row_raw(row)) if status == "published" else []
+        if problems:
+            return render(request, "kb_edit.html", status=400, error="不能发布：" + "；".join(problems), saved=False,
+                          **_edit_ctx(request, row, None))
         row.status = status
         row.updated_at = utcnow()
         await audit.record(s, staff_of(request).name, "publish", f"问答 {row.id}", STATUS_NAMES[status])

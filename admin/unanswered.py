@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin import audit
-from admin.kb_pages import ensure_imported
+from admin.kb_pages import DRAFT_ANSWER, DRAFT_TOPIC_KEY, ensure_imported
 from admin.security import redirect
 from admin.web import HOLDER, SESSIONS, render, staff_of
 from bot.db.base import utcnow
@@ -28,7 +28,6 @@ routes = web.RouteTableDef()
 DAYS = 90
 EXAMPLES = 3
 LABEL_WORDS = 4
-DRAFT_ANSWER = "（草稿：请根据所引法条写出给群众看的答案，再发布。）"
 
 
 async def groups(request: web.Request) -> list[dict[str, Any]]:
@@ -103,7 +102,7 @@ async def to_draft(request: web.Request) -> web.StreamResponse:
     entry_id = f"draft-{key}"
     async with request.config_dict[SESSIONS]() as s, s.begin():
         if await s.get(KbEntry, entry_id) is None:
-            s.add(KbEntry(id=entry_id, topic_key="draft", topic="待整理", question=question[:500],
+            s.add(KbEntry(id=entry_id, topic_key=DRAFT_TOPIC_KEY, topic="待整理", question=question[:500],
                           similar=examples[1:], keywords=words, answer=DRAFT_ANSWER,
                           citations=cites or [{"law": "民法典", "article": 1, "quote": ""}], tags=[], contacts=[],
                           status="draft", updated_at=utcnow()))

@@ -30,6 +30,7 @@ class Problem:
     source: str
     kind: str  # unknown_law | missing_article | quote_not_found | no_quote | too_many_citations | answer_too_long
     message: str
+    ref: str = ""  # the citation concerned, as residents read it: 《民法典》第一千零七十九条
 
 
 def han_count(text: str) -> int:
@@ -42,23 +43,24 @@ def _norm(text: str) -> str:
 
 
 def _entry_problems(entry: Entry, corpus: LawCorpus) -> Iterable[Problem]:
-    def problem(kind: str, message: str) -> Problem:
-        return Problem(entry.id, entry.source, kind, message)
+    def problem(kind: str, message: str, ref: str = "") -> Problem:
+        return Problem(entry.id, entry.source, kind, message, ref)
 
     if len(entry.citations) > MAX_CITATIONS:
         yield problem("too_many_citations", f"{len(entry.citations)} citations (at most {MAX_CITATIONS})")
     for c in entry.citations:
         ref = f"{c.law} {article_label(c.article, c.sub)}"
+        shown = f"《{c.law}》{article_label(c.article, c.sub)}"
         if not corpus.has_law(c.law):
-            yield problem("unknown_law", f"{ref}: law '{c.law}' is not in knowledge/data/laws")
+            yield problem("unknown_law", f"{ref}: law '{c.law}' is not in knowledge/data/laws", shown)
             continue
         article = corpus.get(c.law, c.article, c.sub)
         if article is None:
-            yield problem("missing_article", f"{ref}: no such article")
+            yield problem("missing_article", f"{ref}: no such article", shown)
         elif not c.quote.strip():
-            yield problem("no_quote", f"{ref}: quote is empty")
+            yield problem("no_quote", f"{ref}: quote is empty", shown)
         elif _norm(c.quote) not in _norm(article.text):
-            yield problem("quote_not_found", f"{ref}: quote not in the article text: {c.quote!r}")
+            yield problem("quote_not_found", f"{ref}: quote not in the article text: {c.quote!r}", shown)
     pages = PAGE_BREAK.split(entry.answer)
     longest = max(han_count(p) for p in pages)
     if longest > MAX_ANSWER_HAN:

@@ -126,13 +126,41 @@ async def test_unanswered_group_becomes_a_draft_entry(page: Page, site: Site) ->
     async with site.sessions() as s:
         row = await s.get(KbEntry, entry_id)
     assert row is not None and row.status == "draft" and "火星" in row.question
-    # Write the answer and publish: the bot answers from the rebuilt knowledge base.
+    # Published as drafted, residents would read the placeholder under the topic 待整理: refused.
+    await page.click("text=保存并发布")
+    refusal = await page.inner_text("p.error")
+    assert "不能发布" in refusal and "草稿提示" in refusal and "待整理" in refusal
+    async with site.sessions() as s:
+        assert (await s.get(KbEntry, entry_id)).status == "draft"  # type: ignore[union-attr]
+    # Written and given a topic in the same form, one click saves and publishes (nothing typed is lost).
     await page.fill("textarea[name=answer]", "这不是法律问题，请咨询农技站。")
-    await page.click("form.card button.primary")
-    await page.click("text=发布")
+    await page.fill("input[name=topic_key]", "consumer")
+    await page.fill("input[name=topic]", "消费者权益与食品安全")
+    await page.click("text=保存并发布")
     assert "已发布" in await page.inner_text("body")
+    async with site.sessions() as s:
+        row = await s.get(KbEntry, entry_id)
+    assert row is not None and row.status == "published" and row.answer == "这不是法律问题，请咨询农技站。"
     await page.goto(site.url + "/admin/kb?q=" + entry_id)
     await shot(page, "kb-list")
+
+
+async def test_an_entry_citing_an_article_the_law_does_not_have_is_not_published(page: Page, site: Site) -> None:
+    await login(page, site, EDITOR)
+    await page.goto(site.url + "/admin/kb/new")
+    for name, value in (("id", "test-no-such-article"), ("topic_key", "marriage"), ("topic", "婚姻家庭"),
+                        ("question", "离婚要多久"), ("answer", "协议离婚有三十天冷静期。")):
+        await page.fill(f"[name={name}]", value)
+    await page.fill("textarea[name=citations]", "民法典 9999")
+    await page.click("text=保存并发布")
+    assert "法条库里没有《民法典》第9999条" in await page.inner_text("p.error")
+    async with site.sessions() as s:
+        assert await s.get(KbEntry, "test-no-such-article") is None
+    # Article 0 is a typing slip, answered with a message, not a server error.
+    await page.fill("textarea[name=citations]", "民法典 0")
+    await page.click("form.card button.primary")
+    assert "条号不对" in await page.inner_text("p.error")
+    assert await page.input_value("textarea[name=answer]") == "协议离婚有三十天冷静期。"
 
 
 async def test_reply_to_a_left_message(page: Page, site: Site) -> None:
