@@ -174,9 +174,13 @@ def local_month(at: datetime) -> str:
     return f"{at.astimezone(SHANGHAI):%Y-%m}"
 
 
-def topic_of(entry_id: str | None) -> str:
-    """The topic key of an answer: the entry id's prefix (``labor-wage-arrears`` → ``labor``)."""
-    return entry_id.split("-", 1)[0] if entry_id else LAW_TOPIC[0]
+def topic_of(entry_id: str | None, topics: dict[str, str] | None = None) -> str:
+    """The topic key of an answer: the entry's own (``topics``: entry id → topic key, as staff last
+    saved it — a draft made from unanswered questions keeps its ``draft-…`` id after staff give it a
+    topic), else the id's prefix (``labor-wage-arrears`` → ``labor``) for an entry no longer stored."""
+    if not entry_id:
+        return LAW_TOPIC[0]
+    return (topics or {}).get(entry_id) or entry_id.split("-", 1)[0]
 
 
 def keyword_group(raw: Any) -> str:
@@ -213,11 +217,14 @@ async def _messages(s: AsyncSession, period: Period, dialect: str, by_key: dict[
                     total: Figures) -> None:
     m = InboundMessage
     bucket = month_bucket(m.received_at, dialect).label("bucket")
-    rows = await s.execute(
+    rows = (await s.execute(
         select(bucket, m.outcome, m.event, m.entry_id, func.count())
         .where(m.received_at >= period.start, m.received_at < period.end)
         .group_by(bucket, m.outcome, m.event, m.entry_id)
-    )
+    )).all()
+    ids = {r[3] for r in rows if r[3]}
+    topics = dict((await s.execute(select(KbEntry.id, KbEntry.topic_key).where(KbEntry.id.in_(ids)))).all()) \
+        if ids else {}
     for key, outcome, event, entry_id, n in rows:
         for fig in (by_key[key], total):
             q = fig.questions
@@ -225,7 +232,7 @@ async def _messages(s: AsyncSession, period: Period, dialect: str, by_key: dict[
                 q.received += n
                 setattr(q, outcome, getattr(q, outcome) + n)
                 if outcome == "answered":
-                    fig.topics[topic_of(entry_id)] += n
+                    fig.topics[topic_of(entry_id, topics)] += n
             elif outcome == "command":
                 q.commands += n
             if event == SUBSCRIBE:
@@ -261,9 +268,12 @@ async def _followers(s: AsyncSession, period: Period, months: list[Figures], tot
             fo.start = start
         start = fo.end
     t = total.followers
-    t.start = months[0].followers.start if months else start
     t.new = sum(f.followers.new for f in months)
     t.lost = sum(f.followers.lost for f in months)
+    # Anchored at the end, which the last month's own figures give: where an early month knows only
+    # the events pufa logged and a later one WeChat's count, the period's start is that count less the
+    # changes since (a year report said "期初 0, 期末 511" for an account of 4,249 followers).
+    t.start = (months[-1].followers.end - t.net) if months else start
     kinds = {f.followers.source for f in months}
     t.source = kinds.pop() if len(kinds) == 1 else ("mixed" if kinds else "events")
 

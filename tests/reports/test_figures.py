@@ -5,8 +5,10 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import ReportsSettings
+from bot.db.models import KbEntry
 from reports import period
 from reports.figures import NO_KEYWORDS, Report, compute, keyword_group, top
+from tests.reports.conftest import msg, utc
 
 
 async def _compute(sessions: async_sessionmaker[AsyncSession], p: period.Period,
@@ -31,6 +33,15 @@ async def test_topics_and_unanswered_keyword_groups(seeded: async_sessionmaker[A
     assert top(r.total.topics, 10) == [("labor", 2), ("fraud", 1), ("law", 1)]
     assert r.topic_names["labor"] == "劳动用工" and r.topic_names["law"] == "法条直答"
     assert top(r.total.unanswered_groups, 10) == [("彩礼、退还", 2), ("宅基地", 1), (NO_KEYWORDS, 1)]
+
+
+async def test_an_entry_counts_under_the_topic_staff_gave_it(seeded: async_sessionmaker[AsyncSession]) -> None:
+    # A draft made from unanswered questions keeps its draft-… id after staff file it under a topic.
+    async with seeded() as s, s.begin():
+        s.add(KbEntry(id="draft-3f2a", topic_key="land", topic="农村土地", question="q", answer="a"))
+        s.add(msg(utc(2026, 11, 6), "answered", entry_id="draft-3f2a"))
+    r = await _compute(seeded, period.month("2026-11"))
+    assert r.total.topics["land"] == 1 and "draft" not in r.total.topics
 
 
 async def test_followers_start_new_lost_end(seeded: async_sessionmaker[AsyncSession]) -> None:

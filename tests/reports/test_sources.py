@@ -75,7 +75,9 @@ async def test_year_mixes_sources_month_by_month(seeded: async_sessionmaker[Asyn
     assert got == [("2026-10", "events", 0, 2), ("2026-11", "datacube", 1000, nov_end),
                    ("2026-12", "events", nov_end, nov_end + 1)]
     t = y.total.followers
-    assert (t.source, t.start, t.new, t.lost) == ("mixed", 0, 3 + nov_new + 1, 1 + nov_lost)  # Oct 3 + Nov + Dec 1
+    assert (t.source, t.new, t.lost) == ("mixed", 3 + nov_new + 1, 1 + nov_lost)  # Oct 3 + Nov + Dec 1
+    # The year ends where December ends, and starts that many changes earlier — not at 0.
+    assert (t.end, t.start) == (nov_end + 1, nov_end + 1 - (t.new - t.lost))
 
 
 def test_campaign_points_come_from_the_calendar() -> None:
