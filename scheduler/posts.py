@@ -16,6 +16,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
+from scheduler.channels import dingtalk, wechat
 from scheduler.models import CANCELLED, CHANNELS, DRAFT, SCHEDULED, Post, PushAttempt, StaffAlert
 from scheduler.quota import check_quota
 from scheduler.timeutil import local_month_bounds
@@ -57,6 +58,11 @@ def validate(new: NewPost) -> None:
         raise PostError("发送对象应为 all 或 tag:<标签编号>")
     if new.send_at.tzinfo is None:
         raise PostError("发送时间缺少时区")
+    # Refused now rather than on the day: WeChat and DingTalk reject what they cannot carry.
+    problem = (wechat.too_long(new.digest, new.body) if new.channel == "wechat"
+               else dingtalk.too_long(new.title, new.body))
+    if problem:
+        raise PostError(problem)
 
 
 async def _serialise(s: AsyncSession) -> None:

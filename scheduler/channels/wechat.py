@@ -20,11 +20,26 @@ DIGEST_MAX = 128
 CONTENT_MAX = 20000
 
 
+def content_html(body: str) -> str:
+    """The article's HTML: plain-text bodies become paragraphs."""
+    if "<" in body:
+        return body
+    return "".join(f"<p>{html.escape(line)}</p>" for line in body.splitlines() if line.strip())
+
+
+def too_long(digest: str, body: str) -> str | None:
+    """Why WeChat would refuse this article (45002 / 45004), for staff; None when it fits."""
+    if len(digest) > DIGEST_MAX:
+        return f"摘要最多 {DIGEST_MAX} 个字（现在 {len(digest)} 个）"
+    size = len(content_html(body))
+    if size >= CONTENT_MAX:
+        return f"公众号正文连排版不能超过 {CONTENT_MAX} 个字符（现在约 {size} 个），请删短或分成几篇"
+    return None
+
+
 def article(post: Post, thumb_media_id: str | None = None) -> dict[str, object]:
-    """The draft article for a post; plain-text bodies become paragraphs."""
-    body = post.body
-    if "<" not in body:
-        body = "".join(f"<p>{html.escape(line)}</p>" for line in body.splitlines() if line.strip())
+    """The draft article for a post (``too_long`` refused the ones WeChat would not take when saved)."""
+    body = content_html(post.body)
     return {
         "title": post.title[:TITLE_MAX],
         "digest": (post.digest or "")[:DIGEST_MAX],

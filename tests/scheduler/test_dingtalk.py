@@ -10,11 +10,12 @@ import urllib.parse
 from datetime import timedelta
 
 import aiohttp
+import pytest
 
 from bot.config import SchedulerSettings
 from scheduler.channels.dingtalk import DingtalkChannel, sign, signed_url
 from scheduler.models import NEEDS_ATTENTION, SCHEDULED, SENT
-from scheduler.posts import NewPost, add_post, attempts_of, get_post, list_posts
+from scheduler.posts import NewPost, PostError, add_post, attempts_of, get_post, list_posts
 from scheduler.sender import Sender
 
 from .conftest import ROBOT_SECRET as SECRET
@@ -110,3 +111,18 @@ async def test_connection_refused_is_retried(sessions, clock: FakeClock) -> None
         await Sender(sessions, SchedulerSettings(), {"dingtalk": ch}, clock=clock).run_due()
     [post] = await list_posts(sessions)
     assert post.state == SCHEDULED and post.due_at - clock() >= timedelta(seconds=60)
+
+
+async def test_a_long_post_that_fits_arrives_and_one_that_does_not_is_refused_when_saved(
+        sessions, robot: Robot, clock: FakeClock) -> None:
+    fits = "宪法是国家的根本法。" * 600  # 6,000 汉字: over the limit only if sent as \uXXXX escapes
+    await add_post(sessions, NewPost(title="宪法日学习", body=fits, channel="dingtalk",
+                                     send_at=clock() + timedelta(minutes=1)), account_type="service", now=clock())
+    clock.advance(60)
+    sender = Sender(sessions, SchedulerSettings(), {"dingtalk": robot.channel(clock)}, clock=clock)
+    assert (await sender.run_due()).sent == 1
+    assert fits in robot.robot.sent[-1].content
+    with pytest.raises(PostError, match="钉钉消息最多"):
+        await add_post(sessions, NewPost(title="太长", body=fits + fits, channel="dingtalk",
+                                         send_at=clock() + timedelta(minutes=1)), account_type="service", now=clock())
+    assert len(await list_posts(sessions)) == 1  # nothing stored for the refused one

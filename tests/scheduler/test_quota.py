@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from scheduler.posts import NewPost, PostError, add_post, cancel_post, schedule_draft
@@ -64,6 +66,13 @@ async def test_refusals(sessions, clock: FakeClock) -> None:
         await add_post(sessions, new("长" * 33, "2026-12-09 08:30"), account_type="service", now=clock())
     with pytest.raises(PostError, match="渠道"):
         await add_post(sessions, new("x", "2026-12-09 08:30", channel="sms"), account_type="service", now=clock())
+    # What WeChat would refuse on the day (45004, 45002) is refused now, with the figure to cut to.
+    with pytest.raises(PostError, match="摘要最多 128 个字"):
+        await add_post(sessions, replace(new("x", "2026-12-09 08:30"), digest="摘" * 300), account_type="service",
+                       now=clock())
+    with pytest.raises(PostError, match="公众号正文"):
+        await add_post(sessions, replace(new("x", "2026-12-09 08:30"), body="长文" * 10_000), account_type="service",
+                       now=clock())
 
 
 async def test_edit_checks_quota_and_keeps_key(sessions, clock: FakeClock) -> None:
