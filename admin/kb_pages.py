@@ -25,6 +25,9 @@ from knowledge.laws import article_label, cite_fields, parse_article_ref, sub_su
 
 routes = web.RouteTableDef()
 STATUS_NAMES = {"published": "已发布", "draft": "草稿", "retired": "已下线"}
+# `pufa ask` statuses as staff read them on the hit test (the code stays in data-status).
+HIT_STATUS = {"answered": "直接回答", "ambiguous": "列出候选问题让群众选", "no_match": "答不上来（记入未答问题）",
+              "command": "口令或寒暄"}
 # A draft made from unanswered questions (admin/unanswered.py) until staff write it: never published so.
 DRAFT_ANSWER = "（草稿：请根据所引法条写出给群众看的答案，再发布。）"
 DRAFT_TOPIC_KEY = "draft"
@@ -270,4 +273,5 @@ async def hit_test(request: web.Request) -> web.StreamResponse:
             entries = kb.entries()
             ranking = [{"id": entries[d].id, "question": entries[d].question, "score": round(sc, 3)}
                        for d, sc in zip(ranked.docs, ranked.scores, strict=True)]
-    return render(request, "hit_test.html", active="kb", q=question, result=result, ranking=ranking)
+    return render(request, "hit_test.html", active="kb", q=question, result=result, ranking=ranking,
+                  status_names=HIT_STATUS)

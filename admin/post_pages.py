@@ -155,6 +155,22 @@ async def _cover_from(request: web.Request, form: Any, existing: Post | None) ->
     return existing.cover_file if existing else None
 
 
+def campaign_key(request: web.Request, text: str) -> str:
+    """The calendar key staff meant: a key, a campaign's name (国家宪法日) or a unique part of it (宪法日);
+    anything else is refused — a post under an unknown campaign silently counted for none."""
+    text = text.strip()
+    if not text:
+        return ""
+    settings = request.config_dict[SETTINGS]
+    campaigns = load_calendar(settings.scheduler.calendar_file or None).campaigns
+    exact = [c.key for c in campaigns if text in (c.key, c.name)]
+    found = exact or [c.key for c in campaigns if text in c.name]
+    if len(found) == 1:
+        return found[0]
+    names = "、".join(c.name for c in campaigns)
+    raise PostError(f"宣传活动“{text}”在宣传日历里找不到或不止一个，请填其中一个的名称：{names}")
+
+
 @routes.post("/posts/save")
 async def post_save(request: web.Request) -> web.StreamResponse:
     form = await request.post()
@@ -176,6 +192,7 @@ async def post_save(request: web.Request) -> web.StreamResponse:
         return render(request, "post_edit.html", status=status, **_ctx(post=existing, f=shown, pending=pending, **kw))
 
     try:
+        f["campaign"] = campaign_key(request, f["campaign"])
         cover = await _cover_from(request, form, existing)
         when = parse_when(f["send_at"])
         new = NewPost(title=f["title"].strip(), body=f["body"], channel=f["channel"], send_at=when,

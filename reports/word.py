@@ -72,7 +72,8 @@ def write(report: Report, settings: ReportsSettings, path: Path, *, town: str = 
             cell.text = text
         for c in report.total.campaigns:
             cells = ct.add_row().cells
-            cells[0].text = f"“{c.short}”{c.name}"
+            # "3·15 国际消费者权益日"; a season's short name already is its name ("3月法治宣传月").
+            cells[0].text = c.short if c.name in c.short else f"{c.short} {c.name}"
             cells[1].text = str(c.items)
             cells[2].text = "是" if c.covered else "否"
 

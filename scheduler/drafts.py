@@ -102,6 +102,6 @@ async def remind_and_draft(sessions: async_sessionmaker[AsyncSession], calendar:
             await add_alert(s, kind="reminder", post_id=post.id, message=(
                 f"{occ.start.month}月{occ.start.day}日「{occ.campaign.name}」还有 {days} 天，尚未安排推送；"
                 f"已根据知识库生成草稿 #{post.id}《{title}》（{len(entries)} 条问答），"
-                f"请在管理页面“推送”中审核后安排发送（或运行 pufa posts schedule {post.id}）"), now=now)
+                f"请在管理页面“推送”中审核第 {post.id} 条后安排发送"), now=now)
             made.append(Generated(post.id, occ.campaign.key, occ.start, len(entries)))
     return made

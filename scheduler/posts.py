@@ -107,7 +107,7 @@ async def schedule_draft(sessions: async_sessionmaker[AsyncSession], post_id: in
             raise PostError(f"推送 #{post_id} 当前状态为 {post.state}，只有草稿可以安排发送")
         when = send_at or post.send_at
         if when < (now or utcnow()):
-            raise PostError("发送时间已过，请用 --at 选择将来的时间")
+            raise PostError("发送时间已过，请选一个将来的时间")
         if post.channel == "wechat":
             await check_quota(s, account_type, when, exclude=post.id)
         post.send_at = post.due_at = when

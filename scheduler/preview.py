@@ -31,7 +31,7 @@ async def send_preview(client: WechatClient, post: Post, openids: list[str], cov
     if post.channel != "wechat":
         raise ValueError("只有微信群发可以预览")
     if not openids:
-        raise ValueError("没有配置接收预览的工作人员（scheduler.preview_openids）")
+        raise ValueError("还没有设置接收预览的工作人员，请管理员在“设置”页填写")
     post.thumb_media_id = await cover_thumb(client, covers, post)
     media_id = await client.add_draft([article(post)])
     out = []

@@ -62,6 +62,6 @@ async def check_quota(s: AsyncSession, account_type: str, when: datetime, exclud
     per = "每天" if account_type == "subscription" else "每月"
     raise QuotaExceeded(
         f"无法安排：{ACCOUNT_NAMES[account_type]}{per}只能群发 {limit} 次，{label}已安排 {len(taken)} 次：{names}。"
-        "请改到其他日期，或先取消其中一条（pufa posts cancel 编号）。",
+        "请改到其他日期，或先取消其中一条。",
         [Conflict(p.id, p.title, p.send_at, p.state) for p in taken],
     )

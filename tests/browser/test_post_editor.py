@@ -205,3 +205,19 @@ async def test_a_cover_survives_a_refused_save(page: Page, site: Site) -> None:
     assert "已保存" in await page.inner_text(".notice")
     post = await latest_post(site)
     assert post.cover_file and post.cover_file.endswith(".png")
+
+
+async def test_a_campaign_is_named_as_the_calendar_names_it(page: Page, site: Site) -> None:
+    await login(page, site, EDITOR)
+    await page.goto(site.url + "/admin/posts/new")
+    await page.fill("input[name=title]", "学宪法 讲宪法")
+    await page.click("#editor")
+    await page.keyboard.type("正文")
+    await page.fill("input[name=send_at]", "2099-12-04T08:30:00")
+    await page.fill("input[name=campaign]", "宪法节")  # not a campaign: refused, not counted for none
+    await page.click("button[value=draft]")
+    assert "在宣传日历里找不到" in await page.inner_text(".error")
+    await page.fill("input[name=campaign]", "宪法日")  # part of 国家宪法日: that campaign
+    await page.click("button[value=draft]")
+    assert "已保存" in await page.inner_text(".notice")
+    assert (await latest_post(site)).campaign == "constitution_day"
