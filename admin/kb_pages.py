@@ -31,6 +31,8 @@ HIT_STATUS = {"answered": "直接回答", "ambiguous": "列出候选问题让群
 # A draft made from unanswered questions (admin/unanswered.py) until staff write it: never published so.
 DRAFT_ANSWER = "（草稿：请根据所引法条写出给群众看的答案，再发布。）"
 DRAFT_TOPIC_KEY = "draft"
+# …and its citation when the engine suggested none (an entry needs one to be stored).
+DRAFT_CITATION = {"law": "民法典", "article": 1, "quote": ""}
 # What stops an entry from reaching residents, as staff read it (knowledge/check.py kinds). An entry
 # cited without a quote may be published: staff see the article beside the form.
 PUBLISH_BLOCKERS = {
@@ -130,7 +132,12 @@ def publish_problems(request: web.Request, raw: dict[str, Any]) -> list[str]:
         problems.append("分类还是“待整理”，请改成正式分类（例如 分类代码 land、分类名称 农村土地）")
     if not raw["citations"]:
         problems.append("发布前至少引用一条法条")
-    entry = entry_from_dict({**raw, "status": "published"})
+    if DRAFT_CITATION in raw["citations"]:
+        problems.append("引用的还是草稿占位的《民法典》第1条，请填写真正依据的法条")
+    try:
+        entry = entry_from_dict({**raw, "status": "published"})
+    except EntryError as exc:  # a stored row the form never checked (an import, an older version)
+        return problems + exc.problems
     corpus = request.config_dict[HOLDER].current.corpus
     problems += [PUBLISH_BLOCKERS[p.kind].format(ref=p.ref) for p in check_citations([entry], corpus)
                  if p.kind in PUBLISH_BLOCKERS]

@@ -16,7 +16,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from admin import audit
-from admin.kb_pages import DRAFT_ANSWER, DRAFT_TOPIC_KEY, ensure_imported
+from admin.kb_pages import DRAFT_ANSWER, DRAFT_CITATION, DRAFT_TOPIC_KEY, ensure_imported
 from admin.security import redirect
 from admin.web import HOLDER, SESSIONS, render, staff_of
 from bot.db.base import utcnow
@@ -104,7 +104,7 @@ async def to_draft(request: web.Request) -> web.StreamResponse:
         if await s.get(KbEntry, entry_id) is None:
             s.add(KbEntry(id=entry_id, topic_key=DRAFT_TOPIC_KEY, topic="待整理", question=question[:500],
                           similar=examples[1:], keywords=words, answer=DRAFT_ANSWER,
-                          citations=cites or [{"law": "民法典", "article": 1, "quote": ""}], tags=[], contacts=[],
+                          citations=cites or [dict(DRAFT_CITATION)], tags=[], contacts=[],
                           status="draft", updated_at=utcnow()))
             await audit.record(s, staff_of(request).name, "edit", f"问答 {entry_id}",
                                f"由未答问题“{found['group']}”（{found['count']} 次）生成草稿")

@@ -19,14 +19,14 @@ LAW_TIER_EXCERPT = 220
 LAW_TIER_QUOTED = 2  # articles quoted in a law-tier reply; further ones are named
 
 
-def contacts_for(ctx: Context, keys: Sequence[str], limit: int = 4) -> list[Contact]:
+def contacts_for(ctx: Context, keys: Sequence[str]) -> list[Contact]:
     settings = ctx.services.settings
     chosen: list[Contact] = []
     for key in [*keys, *DEFAULT_CONTACTS]:
         contact = settings.contact(key)
         if contact is not None and contact not in chosen:
             chosen.append(contact)
-    return chosen[:limit]
+    return chosen[:4]
 
 
 def paged(ctx: Context, full: str) -> TextReply:
@@ -129,7 +129,7 @@ def match_outcome(ctx: Context, match: Any) -> Outcome:
         return law_outcome(ctx, match)
     if match.status == "ambiguous" and match.candidates:
         return ambiguous_outcome(ctx, match)
-    topic = topic_named_in_part(ctx, ctx.message.text)
+    topic = topic_named(ctx, ctx.message.text, in_part=True)
     if topic is not None and match.urgent is None:
         # "土地", "劳动": one word of a topic's name is too little to answer, enough to list its questions.
         listed = topic_list_outcome(ctx, topic)
@@ -138,12 +138,14 @@ def match_outcome(ctx: Context, match: Any) -> Outcome:
     return no_match_outcome(ctx, match)
 
 
-def topic_named_in_part(ctx: Context, text: str) -> str | None:
-    """The key of the one topic whose name contains ``text`` (two characters at least), else None."""
-    word = text.strip(" \t\n。！!？?，,、~～…")
-    if len(word) < 2:
+def topic_named(ctx: Context, word: str, *, in_part: bool = False) -> str | None:
+    """The key of the topic named ``word`` (menu words: 劳动用工), or with ``in_part`` of the one topic whose
+    name contains it (two characters at least: 土地 → 农村土地); else None."""
+    word = word.strip(" \t\n。！!？?，,、~～…").lower()
+    if not word or len(word) > 12 or (in_part and len(word) < 2):
         return None
-    found = [key for key, name, _ in ctx.services.knowledge.topics() if word in name]
+    found = [key for key, name, _ in ctx.services.knowledge.topics()
+             if word == name.lower() or (in_part and word in name.lower())]
     return found[0] if len(found) == 1 else None
 
 

@@ -8,9 +8,10 @@ from typing import Any
 from bot.dispatch import Context, Outcome, Router
 from bot.wechat.replies import TextReply
 from handlers import texts
-from handlers.answers import contacts_for, entry_outcome, paged, topic_list_outcome, topic_menu
+from handlers.answers import contacts_for, entry_outcome, paged, topic_list_outcome, topic_menu, topic_named
 from handlers.format import citation_text, contacts_lines
 from knowledge.courtesy import courtesy_kind
+from knowledge.safety import detect_urgent
 
 router = Router("commands")
 
@@ -22,7 +23,7 @@ _HUMAN = re.compile(r"^(?:我|要|想|请|麻烦|帮我)*(?:找|转|联系|接|�
                     r"(?:人工|真人|工作人员|客服)(?:客服|服务)?$")
 # 司法所电话多少, 法律援助中心在哪里, 你们的联系方式: a short question about how to reach the office.
 _CONTACT_ASK = re.compile(r"电话|号码|联系方式|地址|在哪|咋个?联系|怎么联系|怎样联系")
-_OFFICES = re.compile(r"司法所|法律援助|援助中心|调解委员会|调委会|你们|工作人员|镇政府|镇上")
+_OFFICES = re.compile(r"司法所|法律援助|援助中心|调解委员会|调委会|你们|工作人员|镇政府")
 # 2, 二, 第2个, 选1, 我要看第三个, a voice "二。": a choice among the numbered questions shown last.
 _CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _CHOICE = re.compile(r"^(?:我)?(?:选|要|看|要看)?(?:第)?(?P<n>[0-9]{1,2}|[一二两三四五六七八九十])"
@@ -74,18 +75,16 @@ def is_human(ctx: Context) -> bool:
 
 
 def is_contact_request(ctx: Context) -> bool:
+    """A short question only about how to reach the office ("司法所电话多少"); never a message in danger
+    ("刚才有个电话说是你们司法所的，要我转账" is a scam, answered by the knowledge base's warning)."""
     word = _command_word(ctx)
-    return len(word) <= 20 and _CONTACT_ASK.search(word) is not None and _OFFICES.search(word) is not None
+    return (len(word) <= 12 and _CONTACT_ASK.search(word) is not None and _OFFICES.search(word) is not None
+            and detect_urgent(word) is None)
 
 
 def is_topic_name(ctx: Context) -> bool | dict[str, Any]:
-    word = _command_word(ctx)
-    if not word or len(word) > 12:
-        return False
-    for key, name, _ in ctx.services.knowledge.topics():
-        if word == name.lower():
-            return {"topic_key": key}
-    return False
+    key = topic_named(ctx, _command_word(ctx))
+    return {"topic_key": key} if key else False
 
 
 def small_talk(ctx: Context) -> bool | dict[str, Any]:
@@ -160,8 +159,7 @@ async def human(ctx: Context) -> Outcome:
 
 @router.on(is_contact_request)
 async def contacts(ctx: Context) -> Outcome:
-    every = [c.key for c in ctx.services.settings.contacts]
-    return Outcome(TextReply(texts.CONTACTS + "\n" + contacts_lines(contacts_for(ctx, every, limit=len(every)))),
+    return Outcome(TextReply(texts.CONTACTS + "\n" + contacts_lines(ctx.services.settings.contacts)),
                    kind="command")
 
 

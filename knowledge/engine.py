@@ -48,6 +48,9 @@ LAW_TIER_MAX = 3
 # ranks among the best, whichever ranks first: after "stop the transfer" a resident must not read how to
 # recover money sent by mistake, or why selling verification codes is a crime.
 URGENT_TOPICS = {"fraud": "fraud"}
+# …"among the best" meaning within this share of the best score: "老板让我先交保证金才能上班" (urgent by its
+# words) stays with the labour entry that scores far above any scam entry.
+URGENT_TOPIC_NEAR = 0.85
 # An entry also scores by how well the query matches the article it cites first: the law text and the
 # resident phrasings indexed with it (measured in docs/evaluation.md).
 ENTRY_ARTICLE_WEIGHT = 0.25
@@ -330,10 +333,10 @@ class KnowledgeBase:
         return Match("no_match", "none", None, max(conf, law_conf), (), (), (), a.keywords, urgent)
 
     def _topic_first(self, ranked: Ranked, topic_key: str) -> Ranked:
-        """The ranking with its best entry of ``topic_key`` (if any) moved to the front."""
+        """The ranking with its best entry of ``topic_key`` moved to the front, if it scores near the best."""
         for n, d in enumerate(ranked.docs):
             if self._entries[d].topic_key == topic_key:
-                if n == 0:
+                if n == 0 or ranked.scores[n] < URGENT_TOPIC_NEAR * ranked.scores[0]:
                     return ranked
                 order = (n, *(i for i in range(len(ranked.docs)) if i != n))
                 return Ranked(tuple(ranked.docs[i] for i in order), tuple(ranked.scores[i] for i in order),

@@ -35,8 +35,11 @@ _PATTERNS: dict[str, list[re.Pattern[str]]] = {
         r"(?:房子|屋|家里|厨房|山上|林子)(?:里|头)?(?:着火|起火|失火)",
     )],
     "missing_child": [re.compile(p) for p in (
-        r"(?:孩子|娃儿?|娃娃|小孩|儿子|女儿|闺女|孙子|孙女|外孙)(?:被人?|让人)(?:拐|抱|抢|带|骗)(?:走|跑)",
-        r"(?:孩子|娃儿?|娃娃|小孩|儿子|女儿|闺女|孙子|孙女|外孙)(?:不见了|找不到了|丢了|走丢了)",
+        # Not 被带走: "孩子被他爸带走了" is a custody question.
+        r"(?:孩子|娃儿?|娃娃|小孩|儿子|女儿|闺女|孙子|孙女|外孙)(?:被人?|让人)(?:拐|抱|抢|骗)(?:走|跑)",
+        r"(?:孩子|娃儿?|娃娃|小孩|儿子|女儿|闺女|孙子|孙女|外孙)被(?:陌生人|坏人|人贩子)带走",
+        # The child itself, not "女儿丢了工作" or "儿子丢了手机": nothing after it but the end or a stop.
+        r"(?:孩子|娃儿?|娃娃|小孩|儿子|女儿|闺女|孙子|孙女|外孙)(?:不见了|找不到了|丢了|走丢了)(?:$|[，。,.!?！？;；])",
         r"有人(?:拐|抢|抱)(?:走)?(?:了)?(?:我(?:家)?的?)?(?:孩子|娃|小孩)",
     )],
     "fraud": [re.compile(p) for p in (
@@ -52,9 +55,11 @@ _PATTERNS: dict[str, list[re.Pattern[str]]] = {
     )],
 }
 # Reported past events or questions about the law ("以前被打过", "打官司") are not an emergency.
-_NOT_NOW = re.compile(r"打官司|打电话问|以前|去年|前年|上个月|几年前|小时候|那年|当年|好久|多年")
-# Categories told apart from past events by _NOT_NOW (a fire or a lost child is urgent whenever said).
-_NOW_ONLY = ("violence", "fraud")
+_NOT_NOW = re.compile(r"打官司|打电话问|以前|去年|前年|上个月|几年前|小时候|那年|当年")
+# …unless the message says it is happening now, whatever else it tells.
+_NOW = re.compile(r"正在|救命|快来人|(?:在|还在)(?:流血|出血)|血流不止")
+# Categories a past event can be (a lost child is urgent whenever it is said).
+_NOW_ONLY = ("violence", "fraud", "fire")
 
 
 def _normalize(text: str) -> str:
@@ -62,7 +67,7 @@ def _normalize(text: str) -> str:
 
 
 def detect_urgent(text: str) -> str | None:
-    """The first matching category ("self_harm", "violence", "fraud"), or None."""
+    """The first matching category (CATEGORIES), or None."""
     norm = _normalize(text)
     if not norm:
         return None
@@ -71,7 +76,7 @@ def detect_urgent(text: str) -> str | None:
             m = pattern.search(norm)
             if m is None:
                 continue
-            if category in _NOW_ONLY and _NOT_NOW.search(norm) and "正在" not in norm:
+            if category in _NOW_ONLY and _NOT_NOW.search(norm) and not _NOW.search(norm):
                 continue
             return category
     return None

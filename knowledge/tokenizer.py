@@ -50,12 +50,13 @@ _NUMERIC = re.compile(
 _MONTH = r"1[0-2]|0?[1-9]|十[一二]?|[一二三四五六七八九]"
 _DAY = r"3[01]|[12][0-9]|0?[1-9]|[二三]?十[一二三四五六七八九]?|初[一二三四五六七八九十]|[一二三四五六七八九]"
 _DATE = re.compile(rf"(?<![0-9.])({_MONTH})\s*(月份?|[.·•・/\-])\s*({_DAY})\s*(?:日|号)?(?![0-9万千百元块角%])")
-_CALL = re.compile(r"打(?=(?:了|过)?(?:个|一个)?(?:电话)?\s*[0-9]{3,})")
+_CALL = re.compile(r"打(?=(?:了|过)?(?:个|一个)?(?:电话)?\s*[0-9]{3,}(?![0-9]*(?:块|元|万|千|百|多|斤|次)))")
 # 打 is also how people write a note: 打借条, 打了个白条, "借条是前年打的" (and voice input's 借调 for 借条).
 # Read as 殴打 it pulled IOU questions towards assault (村里人 "借条是2019年打的 还能告不").
 _NOTE = r"(?:借|欠|白)[条调]"
 _NOTE_AFTER = re.compile(rf"打((?:了|过)?(?:个|张|一张|一个)?{_NOTE})")
-_NOTE_BEFORE = re.compile(rf"({_NOTE}[^，。,.!?！？;；\s]{{0,10}}?)打(?=[的了过])")
+# Only "…打的" / "…打了" ending the clause: "为了欠条的事他打了我一顿" is a blow.
+_NOTE_BEFORE = re.compile(rf"({_NOTE}[^，。,.!?！？;；\s]{{0,10}}?)打(?=的|了(?:$|[，。,.!?！？;；\s]))")
 _NOTE_SLIP = re.compile(r"(借|欠)调(?=[^，。,.!?！？;；\s]{0,10}?打[的了过])"
                         r"|(?<=打)((?:了|过)?(?:个|张|一张|一个)?(?:借|欠))调")
 # …and how pesticide is sprayed (邻居打农药飘到我家地里).

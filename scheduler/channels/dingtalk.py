@@ -54,9 +54,11 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 
 def too_long(title: str, body: str) -> str | None:
-    """Why DingTalk would refuse this post ("message too long"), for staff; None when it fits."""
-    size = len(encode({"msgtype": "markdown", "markdown": {"title": title, "text": f"#### {title}\n\n{body}"}}))
-    if size <= BODY_MAX:
+    """Why DingTalk would refuse this post ("message too long") or ``markdown`` would cut it, for staff;
+    None when it goes out whole."""
+    text = f"#### {title}\n\n{body}"
+    size = len(encode({"msgtype": "markdown", "markdown": {"title": title, "text": text}}))
+    if size <= BODY_MAX and len(text.encode()) <= BODY_MAX - 200:
         return None
     return f"钉钉消息最多约 {BODY_MAX // 3} 个汉字，这篇超出了（{size} 字节，上限 {BODY_MAX}），请删短或分成几篇"
 

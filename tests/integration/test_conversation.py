@@ -251,6 +251,17 @@ async def test_a_scam_in_progress_is_answered_from_the_anti_fraud_entries(wechat
     assert "不当得利" not in delivery.text and "诈骗" in delivery.text.split("\n\n", 1)[1]
 
 
+async def test_a_scam_naming_the_office_is_a_scam_not_a_request_for_its_phone(wechat: FakeWeChat) -> None:
+    delivery = await wechat.say(RESIDENT, "刚才有个电话说是你们司法所的要我转账")
+    assert delivery.text.startswith("请马上停止转账")
+
+
+async def test_a_deposit_a_boss_demands_stays_a_labour_answer(wechat: FakeWeChat) -> None:
+    # Urgent by its words ("让我先交保证金"), but the labour entry scores far above any scam entry.
+    delivery = await wechat.say(RESIDENT, "老板让我先交保证金才能上班 合法吗")
+    assert "《劳动合同法》第九条" in delivery.text
+
+
 async def test_one_word_of_a_topic_lists_its_questions(wechat: FakeWeChat) -> None:
     delivery = await wechat.say(RESIDENT, "土地")
     assert delivery.text.startswith("【农村土地】") and "1." in delivery.text

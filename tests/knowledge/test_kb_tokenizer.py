@@ -201,6 +201,9 @@ def test_writing_a_note_or_spraying_is_not_a_blow(tokenizer: Tokenizer) -> None:
     # A blow with a note nearby is still a blow.
     assert "殴打" in tokenizer.analyze("他拿借条打我").words
     assert "殴打" in tokenizer.analyze("被人打了 借条也撕了").words
+    assert "殴打" in tokenizer.analyze("为了欠条的事他打了我一顿").words
+    # An amount after 打 is money, not a number dialled.
+    assert "拨打" not in tokenizer.analyze("他打了2000块到我卡上").words
 
 
 def test_an_amount_in_money_leaves_no_word_behind(tokenizer: Tokenizer) -> None:
