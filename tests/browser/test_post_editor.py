@@ -80,7 +80,8 @@ async def test_formatted_article_with_cover_is_sent_with_the_cover_as_material(p
         assert tag in post.body, post.body
     # The saved page shows the stored cover (served to staff only) in the phone frame.
     assert f"/cover?file={post.cover_file}" in (await page.get_attribute("#preview-cover", "src") or "")
-    assert await page.evaluate("document.getElementById('preview-cover').naturalWidth") == 470
+    # Loaded after the page itself: wait for it, as for the chosen file above (a bare read raced the load).
+    await page.wait_for_function("document.getElementById('preview-cover').naturalWidth === 470")
     # The scheduler sends it: cover uploaded as permanent material, the draft refers to it.
     for _ in range(80):
         post = await latest_post(site)
