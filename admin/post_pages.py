@@ -161,13 +161,11 @@ def campaign_key(request: web.Request, text: str) -> str:
     text = text.strip()
     if not text:
         return ""
-    settings = request.config_dict[SETTINGS]
-    campaigns = load_calendar(settings.scheduler.calendar_file or None).campaigns
-    exact = [c.key for c in campaigns if text in (c.key, c.name)]
-    found = exact or [c.key for c in campaigns if text in c.name]
+    calendar = load_calendar(request.config_dict[SETTINGS].scheduler.calendar_file or None)
+    found = calendar.named(text)
     if len(found) == 1:
-        return found[0]
-    names = "、".join(c.name for c in campaigns)
+        return found[0].key
+    names = "、".join(c.name for c in calendar.campaigns)
     raise PostError(f"宣传活动“{text}”在宣传日历里找不到或不止一个，请填其中一个的名称：{names}")
 
 

@@ -44,11 +44,11 @@ ENTRY_BUDGET, ARTICLE_BUDGET = 2500, 4000
 # change in ranking on the dev set or STARD).
 ENTRY_MAX_TERMS, ARTICLE_MAX_TERMS = 40, 24
 LAW_TIER_MAX = 3
-# A scam in progress ("对方让我转账", "他要我的验证码") is answered from the anti-fraud entries when one of them
-# ranks among the best, whichever ranks first: after "stop the transfer" a resident must not read how to
-# recover money sent by mistake, or why selling verification codes is a crime.
+# A scam in progress ("对方让我转账") is answered from the anti-fraud entries when one of them scores near
+# the best entry, whichever ranks first: after "stop the transfer" a resident must not read how to
+# recover money sent by mistake.
 URGENT_TOPICS = {"fraud": "fraud"}
-# …"among the best" meaning within this share of the best score: "老板让我先交保证金才能上班" (urgent by its
+# …"near" meaning within this share of the best score: "老板让我先交保证金才能上班" (urgent by its
 # words) stays with the labour entry that scores far above any scam entry.
 URGENT_TOPIC_NEAR = 0.85
 # An entry also scores by how well the query matches the article it cites first: the law text and the

@@ -101,6 +101,12 @@ class Calendar:
     def get(self, key: str) -> Campaign | None:
         return next((c for c in self.campaigns if c.key == key), None)
 
+    def named(self, text: str) -> list[Campaign]:
+        """The campaigns ``text`` names: by key or full name (国家宪法日), else every one whose name
+        contains it (宪法日)."""
+        exact = [c for c in self.campaigns if text in (c.key, c.name)]
+        return exact or [c for c in self.campaigns if text in c.name]
+
     def occurrences(self, year: int, include_disabled: bool = False) -> list[Occurrence]:
         out: list[Occurrence] = []
         for c in self.campaigns:

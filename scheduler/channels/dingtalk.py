@@ -42,9 +42,17 @@ def signed_url(webhook_url: str, secret: str, timestamp_ms: int | None = None) -
 def markdown(title: str, body: str) -> dict[str, Any]:
     """A markdown message; a staff notice too long for DingTalk is cut (posts are refused when saved,
     ``too_long``), so that an alert always arrives."""
-    text = f"#### {title}\n\n{body}"
+    text = _markdown_text(title, body)
     if len(text.encode()) > BODY_MAX - 200:
         text = text.encode()[: BODY_MAX - 200].decode(errors="ignore")
+    return _markdown_payload(title, text)
+
+
+def _markdown_text(title: str, body: str) -> str:
+    return f"#### {title}\n\n{body}"
+
+
+def _markdown_payload(title: str, text: str) -> dict[str, Any]:
     return {"msgtype": "markdown", "markdown": {"title": title, "text": text}}
 
 
@@ -56,8 +64,8 @@ def encode(payload: dict[str, Any]) -> bytes:
 def too_long(title: str, body: str) -> str | None:
     """Why DingTalk would refuse this post ("message too long") or ``markdown`` would cut it, for staff;
     None when it goes out whole."""
-    text = f"#### {title}\n\n{body}"
-    size = len(encode({"msgtype": "markdown", "markdown": {"title": title, "text": text}}))
+    text = _markdown_text(title, body)
+    size = len(encode(_markdown_payload(title, text)))
     if size <= BODY_MAX and len(text.encode()) <= BODY_MAX - 200:
         return None
     return f"钉钉消息最多约 {BODY_MAX // 3} 个汉字，这篇超出了（{size} 字节，上限 {BODY_MAX}），请删短或分成几篇"
