@@ -22,7 +22,7 @@ from admin.web import HOLDER, SESSIONS, render, staff_of
 from bot.db.base import utcnow
 from bot.db.models import InboundMessage, KbEntry
 from knowledge.laws import cite_fields
-from reports.figures import NO_KEYWORDS, keyword_group
+from reports.figures import CHAT_TIER, NO_KEYWORDS, keyword_group
 
 routes = web.RouteTableDef()
 DAYS = 90
@@ -39,7 +39,8 @@ async def unanswered_groups(sessions: async_sessionmaker[AsyncSession]) -> list[
     m = InboundMessage
     async with sessions() as s:
         rows = (await s.execute(select(m.keywords, m.text, m.received_at)
-                                .where(or_(m.outcome == "no_match", m.tier == "law"), m.received_at >= since)
+                                .where(or_(m.outcome == "no_match", m.tier == "law"), m.received_at >= since,
+                                       m.tier.is_distinct_from(CHAT_TIER))
                                 .order_by(m.received_at.desc()))).all()
     exact: dict[str, dict[str, Any]] = defaultdict(lambda: {"count": 0, "examples": [], "last": None})
     for keywords, text, at in rows:

@@ -110,6 +110,10 @@ def no_match_outcome(ctx: Context, match: Any) -> Outcome:
         body = texts.URGENT_NO_MATCH + "\n" + contacts_lines(contacts_for(ctx, URGENT_CONTACTS.get(match.urgent, ())))
         return Outcome(reply=TextReply(with_urgent(match.urgent, body)), kind="no_match", tier="none",
                        score=match.score, keywords=tuple(match.keywords))
+    if match.tier == "chat":
+        body = texts.CHAT.format(office=settings.town.office) + "\n\n" + texts.NO_MATCH_TOPICS + "\n" + topic_menu(ctx)
+        return Outcome(reply=TextReply(body), kind="no_match", tier="chat", score=match.score,
+                       keywords=tuple(match.keywords))
     parts = [
         texts.NO_MATCH.format(office=settings.town.office) + "\n" + contacts_lines(contacts_for(ctx, ())),
         texts.NO_MATCH_TOPICS + "\n" + topic_menu(ctx),

@@ -28,6 +28,11 @@ _OFFICES = re.compile(r"司法所|法律援助|援助中心|调解委员会|调�
 _CN_NUMBERS = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 _CHOICE = re.compile(r"^(?:我)?(?:选|要|看|要看)?(?:第)?(?P<n>[0-9]{1,2}|[一二两三四五六七八九十])"
                      r"(?:个|条|项|号)?(?:问题)?$")
+# 你多少岁了, 你是谁, 你叫啥名字, 你是机器人吗, 你是不是真人: a question about pufa itself, not about
+# law (多少岁 alone read as a question about the age of marriage or of work).
+_ABOUT_BOT = re.compile(r"^(?:请问|问下|那)?(?:你|您)(?:今年|到底|究竟)?(?:是不是|是|叫|有)?"
+                        r"(?:多少岁|几岁|多大|谁|哪个|哪位|啥子?|什么|什么名字|啥名字|名字|机器人|真人|人|男的|女的|"
+                        r"男的还是女的|ai|人工智能|自动回复)(?:不是|不|没得|没)?(?:啊|呀|哦|嘛|吗|了|呢|哟|撒)*$")
 _LEAVE = re.compile(r"^\s*(留言|留个言|我要留言)[\s:：,，]*(?P<body>.*)$", re.S)
 _FULLWIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
 _PUNCT = re.compile(r"[\s。！!？?，,、~～…\.]+$")
@@ -97,6 +102,8 @@ def small_talk(ctx: Context) -> bool | dict[str, Any]:
         return {"reply": texts.FAREWELL}
     if kind == "emoji":
         return {"reply": texts.EMOJI}
+    if _ABOUT_BOT.match(_command_word(ctx)):
+        return {"reply": texts.ABOUT_BOT.format(office=ctx.services.settings.town.office)}
     return False
 
 

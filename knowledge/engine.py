@@ -60,6 +60,11 @@ ENTRY_ARTICLE_WEIGHT = 0.25
 # (``legal_signal``) count this much (measured in docs/evaluation.md).
 EVERYDAY_TERM_WEIGHT = 0.6
 LAW_TIER_RELATIVE = 0.7  # further articles only when close to the best one
+# Below this chance of being a legal question at all (``legal_confidence``), a message that gets no
+# match is chit-chat (tier "chat": weather, crops, phones), not a question to list for staff. Set far
+# below what any legal question in the dev set scored (the lowest no_match among them: 0.027,
+# "擦了下车能私了不"); half the everyday messages that share a word with an entry score under it.
+CHAT_LEGAL_CONFIDENCE = 0.01
 # Everyday messages (not about law), written for pufa: an index of them tells chit-chat that shares a
 # word with some entry from a legal question (a confidence feature), and they are the out-of-scope
 # negatives the confidence model is fitted with (knowledge/fit.py).
@@ -293,7 +298,7 @@ class KnowledgeBase:
         urgent = detect_urgent(text)
         a = self.analyze(text)
         if not a.words or not self.legal_signal(a):
-            return Match("no_match", "none", None, 0.0, (), (), (), a.keywords, urgent)
+            return Match("no_match", "chat" if urgent is None else "none", None, 0.0, (), (), (), a.keywords, urgent)
         cal = self.calibration
         everyday = self.everyday_overlap(a)
         arts = self.article_scores(a)
@@ -306,10 +311,12 @@ class KnowledgeBase:
         # articles are the likelier answer (questions about matters no entry covers, which still share
         # words with some entry), the curated entries give way.
         route = cal.route(conf, law_conf, 0.0, ranked.features.tie)
+        legal = 1.0
         if route == "none":
             # The legal-question model only decides between the law tier and no match: computed only
             # for the messages that reach that choice, not on every match.
-            route = cal.route(conf, law_conf, self.legal_confidence(a, laws), ranked.features.tie)
+            legal = self.legal_confidence(a, laws)
+            route = cal.route(conf, law_conf, legal, ranked.features.tie)
         if route == "law" and self._agrees(ranked, laws) and conf >= cal.ambiguous_threshold and \
                 not ranked.features.tie:
             # The law tier would show an article the best entry cites: its written answer says it in
@@ -330,7 +337,8 @@ class KnowledgeBase:
             chosen = self.law_tier_articles(laws)
             cites = tuple(Citation(art.law, art.number, art.sub) for art in chosen)
             return Match("answered", "law", None, law_conf, cites, tuple(chosen), (), a.keywords, urgent)
-        return Match("no_match", "none", None, max(conf, law_conf), (), (), (), a.keywords, urgent)
+        chat = legal < CHAT_LEGAL_CONFIDENCE and urgent is None
+        return Match("no_match", "chat" if chat else "none", None, max(conf, law_conf), (), (), (), a.keywords, urgent)
 
     def _topic_first(self, ranked: Ranked, topic_key: str) -> Ranked:
         """The ranking with its best entry of ``topic_key`` moved to the front, if it scores near the best."""

@@ -33,7 +33,8 @@ class Candidate:
 @dataclass(frozen=True)
 class Match:
     status: Literal["answered", "ambiguous", "no_match"]
-    tier: Literal["entry", "law", "none"]
+    # "chat": not about law at all (no word of the legal vocabulary): chit-chat, not a question for staff.
+    tier: Literal["entry", "law", "none", "chat"]
     entry: Entry | None
     score: float
     citations: tuple[Citation, ...]

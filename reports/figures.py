@@ -4,7 +4,9 @@ Every count is aggregated in SQL, grouped by a month bucket, so a year is one pa
 (``ix_messages_report``) rather than twelve. Definitions (docs/reports.md has the full contract):
 
 - a *question* is an inbound message whose outcome is ``answered``, ``ambiguous``, ``no_match`` or
-  ``failed``; *unanswered* = ``no_match`` + ``failed``; answer rate = answered / questions;
+  ``failed``, except chit-chat with nothing about law in it (``no_match`` with tier ``chat``: weather,
+  farming, phones), counted apart as ``chat``; *unanswered* = ``no_match`` + ``failed``;
+  answer rate = answered / questions;
 - followers: WeChat's datacube figures for a month whose days are all stored (scheduler/datacube.py),
   else SUBSCRIBE/UNSUBSCRIBE events; followers at the start are then all subscribes minus
   unsubscribes logged before the period (pufa only knows what it has logged);
@@ -35,6 +37,8 @@ from reports.period import SHANGHAI, UTC_OFFSET_HOURS, Period
 QUESTION_OUTCOMES = ("answered", "ambiguous", "no_match", "failed")
 SUBSCRIBE, UNSUBSCRIBE = "SUBSCRIBE", "UNSUBSCRIBE"
 LAW_TOPIC = ("law", "法条直答")
+# The tier of a no_match that was not about law at all (knowledge.match.Match.tier).
+CHAT_TIER = "chat"
 NO_KEYWORDS = "（无关键词）"
 
 
@@ -46,6 +50,7 @@ class Questions:
     no_match: int = 0
     failed: int = 0
     commands: int = 0  # 继续、数字、原文、留言… — not questions, reported as a raw count
+    chat: int = 0  # messages with nothing about law in them (天气、庄稼、手机…) — not questions either
 
     @property
     def unanswered(self) -> int:
@@ -218,17 +223,19 @@ async def _messages(s: AsyncSession, period: Period, dialect: str, by_key: dict[
     m = InboundMessage
     bucket = month_bucket(m.received_at, dialect).label("bucket")
     rows = (await s.execute(
-        select(bucket, m.outcome, m.event, m.entry_id, func.count())
+        select(bucket, m.outcome, m.event, m.entry_id, m.tier, func.count())
         .where(m.received_at >= period.start, m.received_at < period.end)
-        .group_by(bucket, m.outcome, m.event, m.entry_id)
+        .group_by(bucket, m.outcome, m.event, m.entry_id, m.tier)
     )).all()
     ids = {r[3] for r in rows if r[3]}
     topics = dict((await s.execute(select(KbEntry.id, KbEntry.topic_key).where(KbEntry.id.in_(ids)))).all()) \
         if ids else {}
-    for key, outcome, event, entry_id, n in rows:
+    for key, outcome, event, entry_id, tier, n in rows:
         for fig in (by_key[key], total):
             q = fig.questions
-            if outcome in QUESTION_OUTCOMES:
+            if tier == CHAT_TIER:
+                q.chat += n
+            elif outcome in QUESTION_OUTCOMES:
                 q.received += n
                 setattr(q, outcome, getattr(q, outcome) + n)
                 if outcome == "answered":
@@ -285,7 +292,8 @@ async def _unanswered(s: AsyncSession, period: Period, dialect: str, by_key: dic
     words = cast(m.keywords, Text).label("words")
     rows = await s.execute(
         select(bucket, words, func.count())
-        .where(m.outcome == "no_match", m.received_at >= period.start, m.received_at < period.end)
+        .where(m.outcome == "no_match", m.tier.is_distinct_from(CHAT_TIER), m.received_at >= period.start,
+               m.received_at < period.end)
         .group_by(bucket, words)
     )
     for key, raw, n in rows:

@@ -28,6 +28,7 @@ def figures_dict(f: Figures, report: Report, settings: ReportsSettings) -> dict[
             "received": q.received, "answered": q.answered, "ambiguous": q.ambiguous,
             "unanswered": q.unanswered, "no_match": q.no_match, "failed": q.failed,
             "answer_rate": q.answer_rate, "commands": q.commands,
+            "chat": q.chat,
         },
         "top_topics": [{"topic": k, "name": names.get(k, k), "answered": n} for k, n in top(f.topics, report.top_n)],
         "top_unanswered": [{"keywords": k, "count": n} for k, n in top(f.unanswered_groups, report.top_n)],

@@ -187,14 +187,31 @@ async def test_message_log_keeps_a_hash_not_the_openid(wechat: FakeWeChat, engin
     assert row["citations"]  # ambiguous replies name their candidates' articles too
 
 
-async def test_out_of_scope_gets_no_citation_and_is_recorded_for_staff(
+async def test_an_unanswerable_question_is_recorded_for_staff_with_the_referral(
     wechat: FakeWeChat, engine: AsyncEngine
 ) -> None:
-    delivery = await wechat.say(RESIDENT, "明天赶场天气咋样，要不要带伞")
+    delivery = await wechat.say(RESIDENT, "我家狗今天不吃东西咋办")  # 狗 is a word of the dog-bite entries
     assert "《" not in delivery.text
-    assert "12348" in delivery.text
+    assert "12348" in delivery.text and "转给" in delivery.text
     [row] = await log_rows(engine)
-    assert row["outcome"] == "no_match" and not row["citations"]
+    assert row["outcome"] == "no_match" and row["tier"] == "none" and not row["citations"]
+
+
+async def test_chit_chat_is_told_what_pufa_is_for_without_a_promise_to_staff(
+    wechat: FakeWeChat, engine: AsyncEngine
+) -> None:
+    delivery = await wechat.say(RESIDENT, "今天天气怎么样")
+    assert "《" not in delivery.text and "转给" not in delivery.text and "抱歉" not in delivery.text
+    assert "普法小助手" in delivery.text and "劳动用工" in delivery.text  # and the topic menu
+    [row] = await log_rows(engine)
+    assert row["outcome"] == "no_match" and row["tier"] == "chat" and not row["citations"]
+
+
+@pytest.mark.parametrize("message", ["你多少岁了", "你是机器人吗？", "你叫啥名字", "您是真人不是"])
+async def test_questions_about_pufa_itself_are_answered_about_pufa(wechat: FakeWeChat, message: str) -> None:
+    # 多少岁 alone read as the age of marriage or of starting work.
+    delivery = await wechat.say(RESIDENT, message)
+    assert delivery.text.startswith("我是") and "《" not in delivery.text and "1." not in delivery.text
 
 
 @pytest.mark.parametrize(

@@ -83,8 +83,9 @@ async def test_report_counts_real_webhook_and_push_traffic(
 
     total = json.loads(outputs["json"].read_text(encoding="utf-8"))["total"]
     q = total["questions"]
-    assert q["received"] == 3  # two legal questions and the weather; the retries and 留言 are not questions
-    assert q["no_match"] == 1 and q["answered"] + q["ambiguous"] == 2
+    # Two legal questions; the weather is chit-chat, and the retries and 留言 are not questions either.
+    assert q["received"] == 2 and q["chat"] == 1
+    assert q["no_match"] == 0 and q["answered"] + q["ambiguous"] == 2
     assert total["staff_messages"]["received"] == 1
     followers = total["followers"]
     assert (followers["new"], followers["lost"], followers["source"]) == (2, 1, "events")

@@ -9,13 +9,14 @@ from bot.db.base import utcnow
 from bot.db.models import InboundMessage
 
 
-async def test_law_tier_replies_are_listed_with_the_unmatched_ones(engine: AsyncEngine) -> None:
+async def test_law_tier_replies_are_listed_with_the_unmatched_ones_but_not_chit_chat(engine: AsyncEngine) -> None:
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     rows = [  # (text, outcome, tier, keywords)
         ("开矿要办啥子证", "answered", "law", ["开矿", "证"]),
         ("火星上的土豆怎么种", "no_match", "none", ["火星", "土豆"]),
         ("老板欠我工钱不给咋办", "answered", "entry", ["老板", "工钱"]),
         ("离婚娃儿归哪个", "ambiguous", "entry", ["离婚", "娃儿"]),
+        ("今天天气咋样", "no_match", "chat", ["天气"]),
     ]
     async with sessions() as s, s.begin():
         for n, (text, outcome, tier, keywords) in enumerate(rows):

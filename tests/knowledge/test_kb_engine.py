@@ -45,8 +45,15 @@ def test_clear_question_is_answered_with_citations(kb: KnowledgeBase) -> None:
 @pytest.mark.parametrize("text", OUT_OF_SCOPE)
 def test_out_of_scope_gets_no_match(kb: KnowledgeBase, text: str) -> None:
     m = kb.match(text)
-    assert m.status == "no_match" and m.tier == "none"
+    assert m.status == "no_match" and m.tier in ("none", "chat")
     assert m.citations == () and m.entry is None and m.candidates == () and m.articles == ()
+
+
+def test_chit_chat_is_told_apart_from_a_legal_question_left_unanswered(kb: KnowledgeBase) -> None:
+    assert kb.match("今天天气怎么样").tier == "chat"
+    assert kb.match("手机老是弹广告咋个关").tier == "chat"
+    # Someone in danger is never chit-chat, whatever the words.
+    assert kb.match("救命 他要杀我").tier != "chat"
 
 
 @pytest.mark.parametrize("text", BAD_INPUT)

@@ -28,12 +28,13 @@ def utc(*args: int) -> datetime:
 
 
 def msg(at: datetime, outcome: str | None, *, event: str | None = None, entry_id: str | None = None,
-        keywords: list[str] | None = None, text: str | None = "问题", who: str = "a" * 32) -> InboundMessage:
+        keywords: list[str] | None = None, text: str | None = "问题", who: str = "a" * 32,
+        tier: str | None = None) -> InboundMessage:
     n = next(_ids)
     return InboundMessage(
         account="gh_test", dedup_key=f"k{n}", openid_hash=who, msg_type="event" if event else "text",
         event=event, text=text, received_at=at, state="done", outcome=outcome, entry_id=entry_id,
-        keywords=keywords,
+        keywords=keywords, tier=tier,
     )
 
 
@@ -69,6 +70,8 @@ def fixture_rows() -> list[Any]:
         msg(utc(2026, 11, 9), "no_match", keywords=None),
         msg(utc(2026, 11, 10), "failed"),
         msg(utc(2026, 11, 11), "command"),
+        # Chit-chat with nothing about law in it: neither a question nor an unanswered one.
+        msg(utc(2026, 11, 11, 1), "no_match", tier="chat", keywords=["天气"], text="今天天气咋样"),
         msg(utc(2026, 11, 12), "ignored"),
         msg(utc(2026, 11, 2), "event", event="SUBSCRIBE", text=None),
         msg(utc(2026, 11, 2, 1), "event", event="SUBSCRIBE", text=None),

@@ -25,6 +25,7 @@ async def test_november_questions_respect_beijing_month_edges(seeded: async_sess
     assert q.unanswered == 5
     assert q.answer_rate == 0.4
     assert q.commands == 1
+    assert q.chat == 1
     assert len(r.months) == 1 and r.months[0].questions == q
 
 

@@ -80,7 +80,7 @@ async def test_json_schema_and_privacy(seeded: async_sessionmaker[AsyncSession],
                               "first": "2026-11-01", "last": "2026-11-30"}
     t = data["total"]
     assert t["questions"] == {"received": 10, "answered": 4, "ambiguous": 1, "unanswered": 5, "no_match": 4,
-                              "failed": 1, "answer_rate": 0.4, "commands": 1}
+                              "failed": 1, "answer_rate": 0.4, "commands": 1, "chat": 1}
     assert t["pushes"]["by_channel"] == {"wechat": 1, "dingtalk": 2}
     assert t["top_topics"][0] == {"topic": "labor", "name": "劳动用工", "answered": 2}
     assert t["staff_messages"] == {"received": 3, "replied": 2, "median_reply_hours": 4.0}
