@@ -10,11 +10,13 @@ starts a new file.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import pickle
 import tempfile
 from pathlib import Path
 
+import knowledge.homophones as homophones_module
 import knowledge.tokenizer as tokenizer_module
 from knowledge.tokenizer import Analysis, Tokenizer
 
@@ -26,7 +28,10 @@ def fingerprint(tokenizer: Tokenizer) -> str:
     h.update(b"hmm" if tokenizer.hmm else b"nohmm")
     # The tokenizer's own code reads text too (ages, dates, search-mode parts): a change there must
     # not reuse analyses made by the old code.
-    h.update(Path(tokenizer_module.__file__).read_bytes())
+    for module in (tokenizer_module, homophones_module):
+        h.update(Path(str(module.__file__)).read_bytes())
+    # Voice slips are read back by pinyin: another pypinyin may read a character otherwise.
+    h.update(importlib.metadata.version("pypinyin").encode())
     for path in sorted(tokenizer.dict_dir.glob("*.txt")):
         h.update(path.name.encode())
         h.update(path.read_bytes())

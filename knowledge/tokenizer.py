@@ -15,6 +15,8 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
+from knowledge.dictbuild import read_lay_terms
+from knowledge.homophones import HomophoneFixer, readings_table
 from knowledge.jieba_loader import jieba
 
 DICT_DIR = Path(__file__).resolve().parent / "dict"
@@ -24,6 +26,10 @@ MAX_CHARS = 1000
 SYNONYM_FREQ = 5000
 # jieba's dictionary has many rare fragments (托车, 可不); a sub-word must be a real word to be added.
 MIN_PART_FREQ = 50
+
+# Words a voice slip is read back to (knowledge/homophones.py), besides the lay terms: the law's core
+# words that jieba knows already, so lay_terms.txt does not list them (赔尝 → 赔偿, 中裁 → 仲裁).
+SOUND_TARGETS = ("赔偿", "补偿", "仲裁", "援助", "担保", "继承", "抚养", "拖欠", "判刑", "公证", "诉讼", "律师")
 
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
@@ -169,6 +175,7 @@ class Tokenizer:
         ) | frozenset(w for targets in self.synonyms.values() for w in targets)
         self.t2s = str.maketrans({k: v[0] for k, v in _read_pairs(dict_dir / "t2s.txt").items() if v})
         self._jieba = jieba.Tokenizer()
+        self._homophones: HomophoneFixer | None = None
         self._lock = threading.Lock()
         self._ready = False
 
@@ -195,6 +202,10 @@ class Tokenizer:
             for key in (*self.synonyms, *self.phrases):
                 if len(key) > 1:
                     tk.add_word(key, max(SYNONYM_FREQ, tk.FREQ.get(key) or 0))
+            if self._homophones is None:
+                # Lay terms that are themselves colloquial (老汉儿, 啥子) are not what a slip stands for.
+                lay = [w for w in read_lay_terms(self.dict_dir / "lay_terms.txt") if w not in self.synonyms]
+                self._homophones = HomophoneFixer([*lay, *SOUND_TARGETS], readings_table())
             self._ready = True
 
     def normalize(self, text: str) -> str:
@@ -239,12 +250,19 @@ class Tokenizer:
         return [t for n in (2, 3) if len(w) > n for i in range(len(w) - n + 1)
                 if freq.get(w[i:i + n], 0) >= MIN_PART_FREQ for t in self._expand(w[i:i + n])]
 
+    def _is_word(self, text: str) -> bool:
+        return self._jieba.FREQ.get(text, 0) >= MIN_PART_FREQ or text in self.synonyms or text in self.legal_words
+
     def analyze(self, text: str) -> Analysis:
         self.warm_up()
         norm = self.normalize(text)
+        tokens = self._jieba.lcut(norm, HMM=self.hmm)
+        fixed = self._homophones.fix(tokens, self._is_word) if self._homophones is not None else None
+        if fixed is not None:  # a voice slip read back (原助 → 援助): cut again
+            norm, tokens = fixed, self._jieba.lcut(fixed, HMM=self.hmm)
         words: list[str] = []
         keywords: dict[str, None] = {}
-        for w in self._jieba.cut(norm, HMM=self.hmm):
+        for w in tokens:
             w = w.strip()
             if not w:
                 continue

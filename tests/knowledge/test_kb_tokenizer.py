@@ -209,3 +209,32 @@ def test_writing_a_note_or_spraying_is_not_a_blow(tokenizer: Tokenizer) -> None:
 def test_an_amount_in_money_leaves_no_word_behind(tokenizer: Tokenizer) -> None:
     # "3000块钱" was cut as 3000 / 块钱, and 块钱 alone made the question unlike "欠我五千块不还".
     assert tokenizer.analyze("他欠我3000块钱不还").words == tokenizer.analyze("他欠我五千块不还").words
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [("法律原助去哪里申请", "法律援助"), ("申请劳动种裁", "仲裁"), ("宅鸡地能卖不", "宅基地"),
+     ("工地上受了攻伤", "工伤"), ("赡样费给好多", "赡养费"), ("他打我我要报井", "报警"), ("去司法锁调解", "司法所"),
+     ("买到家货咋办", "假货")],
+)
+def test_a_voice_slip_of_the_same_sound_reads_as_the_word(tokenizer: Tokenizer, text: str, word: str) -> None:
+    # None of these slips is in the synonym table: one character swapped for another of the same pinyin.
+    assert word in tokenizer.analyze(text).words
+    assert not any(key in text for key in tokenizer.synonyms if len(key) > 1 and word in tokenizer.synonyms[key])
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["他说不关他的事", "去工商局投诉", "抵押权和质权的清偿顺序", "外嫁女说嫁出去的女泼出去的水",
+     "签一年的合同 试用期要六个月", "在自己承包的田里修房子", "他的狗不咬人"],
+)
+def test_words_that_merely_sound_like_a_legal_word_stay_as_written(tokenizer: Tokenizer, text: str) -> None:
+    # Real words (不关, 工商, 质权), two characters changed, or a run with no stray character are left alone.
+    assert tokenizer._homophones is not None
+    tokens = jieba_tokens(tokenizer, text)
+    assert tokenizer._homophones.fix(tokens, tokenizer._is_word) is None, tokens
+
+
+def jieba_tokens(tokenizer: Tokenizer, text: str) -> list[str]:
+    tokenizer.warm_up()
+    return tokenizer._jieba.lcut(tokenizer.normalize(text), HMM=tokenizer.hmm)

@@ -1,0 +1,106 @@
+"""Voice-input slips: a character replaced by another of the same sound (离昏, 法律原助, 摘基地, 中裁).
+
+Residents dictate; the phone's recogniser writes what it hears, and a word of the law often comes out
+with one character of the same pinyin swapped (援助 → 原助, 仲裁 → 中裁). jieba then cuts the slip into
+single characters that match nothing. The synonym table lists the slips seen so far; this module finds
+the others: a run of two to four characters that is not a word itself, and that differs from a word of
+the lay and legal vocabulary in exactly one character with a common reading (tones ignored, as the
+recogniser ignores them), is read as that word.
+
+Precision first, since a wrong correction changes a question: the run must not be a word (工商 stays 工商,
+not 工伤 — the table maps a real word that is a slip where residents mean it), only one character may
+differ (是事 is not 事实), and a run that could be two different words is left alone.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
+
+__all__ = ["HomophoneFixer", "readings_table"]
+
+MIN_LEN, MAX_LEN = 2, 4
+_AMBIGUOUS = ""  # a key that leads to more than one word
+
+
+def _toneless(syllable: str) -> str:
+    decomposed = unicodedata.normalize("NFD", syllable.strip()).replace("u\u0308", "v")
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def readings_table() -> dict[str, str]:
+    """The main toneless reading of every character pypinyin knows: what a recogniser that heard
+    that syllable may have written. Built once with the index, so that a process loading the pickled
+    index does not import pypinyin's dictionary (0.3 s)."""
+    from pypinyin.pinyin_dict import pinyin_dict  # heavy: only when an index is built
+
+    return {chr(code): _toneless(raw.split(",")[0]) for code, raw in pinyin_dict.items()
+            if 0x3400 <= code <= 0x9FFF and raw.strip()}
+
+
+def word_readings(word: str) -> tuple[str, ...]:
+    """The toneless reading of each character of ``word`` as the word is said (多音字 by context)."""
+    from pypinyin import Style, lazy_pinyin
+
+    return tuple(lazy_pinyin(word, style=Style.NORMAL, v_to_u=False, neutral_tone_with_five=False))
+
+
+class HomophoneFixer:
+    """``fix(text)`` rewrites the slips in a normalised text; everything else is returned unchanged."""
+
+    def __init__(self, vocabulary: Iterable[str], readings: Mapping[str, str]) -> None:
+        self._readings = dict(readings)
+        # (the word with one position masked, that position, the masked character's reading) → word
+        index: dict[tuple[str, int, str], str] = {}
+        for word in dict.fromkeys(vocabulary):
+            if not MIN_LEN <= len(word) <= MAX_LEN or any(ch not in self._readings for ch in word):
+                continue
+            said = word_readings(word)
+            if len(said) != len(word):
+                continue
+            for pos, reading in enumerate(said):
+                key = (word[:pos] + "?" + word[pos + 1:], pos, reading)
+                index[key] = word if index.get(key, word) == word else _AMBIGUOUS
+        self._index = index
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def candidate(self, span: str) -> str | None:
+        """The one word ``span`` is a slip of, or None."""
+        found: set[str] = set()
+        for pos, ch in enumerate(span):
+            reading = self._readings.get(ch)
+            word = self._index.get((span[:pos] + "?" + span[pos + 1:], pos, reading or ""))
+            if word is not None and word != span:
+                found.add(word)
+        if len(found) != 1:
+            return None
+        return found.pop() or None
+
+    def fix(self, tokens: Sequence[str], is_word: Callable[[str], bool]) -> str | None:
+        """The text of ``tokens`` (as the segmenter cut it) with each slip replaced by its word, or
+        None when there is none. A slip is cut into pieces (原/助), so a run is two or more whole
+        tokens; ``is_word``: whether a run is a word in its own right (then it is left alone)."""
+        out: list[str] = []
+        changed = False
+        t, n = 0, len(tokens)
+        while t < n:
+            # Longest first: 摘基地 is 宅基地, not 摘 + 基地. A slip leaves a stray character the
+            # segmenter could not attach: runs of whole words only (工商/认定) are skipped at once.
+            for u in range(min(n, t + MAX_LEN), t + 1, -1):
+                if all(len(tok) > 1 for tok in tokens[t:u]):
+                    continue
+                span = "".join(tokens[t:u])
+                if not MIN_LEN <= len(span) <= MAX_LEN or is_word(span):
+                    continue
+                word = self.candidate(span)
+                if word is not None:
+                    out.append(word)
+                    t = u
+                    changed = True
+                    break
+            else:
+                out.append(tokens[t])
+                t += 1
+        return "".join(out) if changed else None
