@@ -77,7 +77,8 @@ def items(f: Figures, settings: ReportsSettings) -> list[tuple[str, str]]:
             text += T_SENT_COUNT.format(n=a(f.pushes.wechat_sent_count))
         fo = f.followers
         if fo.new or fo.lost:
-            net = f"净增{fo.net}人" if fo.net >= 0 else f"净减少{-fo.net}人"
+            # Rounded like the figures beside it: "新增关注1230余人，净增1187人" read as two sources.
+            net = f"净增{a(fo.net)}人" if fo.net >= 0 else f"净减少{a(-fo.net)}人"
             text += "；" + T_FOLLOWERS.format(new=a(fo.new), net=net, end=a(fo.end))
         out.append((H_MEDIA, text))
     covered = [c for c in f.campaigns if c.covered]

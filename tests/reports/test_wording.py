@@ -8,7 +8,8 @@ import pytest
 
 from bot.config import ConfigError, ReportsSettings, load_settings
 from reports import period
-from reports.wording import approx
+from reports.figures import Figures
+from reports.wording import approx, items
 
 
 @pytest.mark.parametrize(("n", "text"), [
@@ -61,3 +62,14 @@ def test_bad_month(bad: str) -> None:
 def test_bad_range() -> None:
     with pytest.raises(period.PeriodError):
         period.date_range("2026-05-01", "2026-04-01")
+
+
+def test_follower_sentence_rounds_every_count_alike() -> None:
+    f = Figures("2026", "2026年", date(2026, 1, 1), date(2026, 12, 31))
+    f.pushes.by_channel["wechat"] = 85
+    f.followers.start, f.followers.new, f.followers.lost = 3051, 1234, 47
+    [(_, text)] = [item for item in items(f, ReportsSettings()) if "关注" in item[1]]
+    assert "新增关注1230余人，净增1180余人，期末关注4230余人" in text
+    f.followers.new, f.followers.lost = 10, 133
+    [(_, text)] = [item for item in items(f, ReportsSettings()) if "关注" in item[1]]
+    assert "净减少120余人" in text
