@@ -22,12 +22,14 @@ from knowledge.check import check_citations
 from knowledge.entries import EntryError, entry_from_dict, load_entries
 from knowledge.lawnames import normalize_law_name
 from knowledge.laws import article_label, cite_fields, parse_article_ref, sub_suffix
+from knowledge.match import CHAT_TIER
 
 routes = web.RouteTableDef()
 STATUS_NAMES = {"published": "已发布", "draft": "草稿", "retired": "已下线"}
 # `pufa ask` statuses as staff read them on the hit test (the code stays in data-status).
 HIT_STATUS = {"answered": "直接回答", "ambiguous": "列出候选问题让群众选", "no_match": "答不上来（记入未答问题）",
               "command": "口令或寒暄"}
+HIT_CHAT = "和法律无关（闲聊，单独列在未答问题页下方）"  # a no_match of tier CHAT_TIER
 # A draft made from unanswered questions (admin/unanswered.py) until staff write it: never published so.
 DRAFT_ANSWER = "（草稿：请根据所引法条写出给群众看的答案，再发布。）"
 DRAFT_TOPIC_KEY = "draft"
@@ -269,10 +271,12 @@ async def hit_test(request: web.Request) -> web.StreamResponse:
     question = request.query.get("q", "").strip()[:500]
     result: dict[str, Any] | None = None
     ranking: list[dict[str, Any]] = []
+    label = ""
     if question:
         # The same call as `pufa ask`: dispatcher, handlers and the knowledge base the bot is using.
         outcome = await ask(_DISPATCHER, request.config_dict[SERVICES], question)
         result = outcome_json(outcome)
+        label = HIT_CHAT if outcome.tier == CHAT_TIER else HIT_STATUS.get(result["status"], result["status"])
         kb = (await request.config_dict[HOLDER].own_index()).kb
         analysis = kb.analyze(question)
         if analysis.words:
@@ -281,4 +285,4 @@ async def hit_test(request: web.Request) -> web.StreamResponse:
             ranking = [{"id": entries[d].id, "question": entries[d].question, "score": round(sc, 3)}
                        for d, sc in zip(ranked.docs, ranked.scores, strict=True)]
     return render(request, "hit_test.html", active="kb", q=question, result=result, ranking=ranking,
-                  status_names=HIT_STATUS)
+                  status_label=label)

@@ -1,8 +1,9 @@
 """未答问题: residents' questions the bot could not answer, grouped by their keywords (the report's
 grouping, reports/figures.py), with counts. Questions the law tier answered count too: they got
 possibly related articles, no written answer, and are what staff should write entries for next.
-One click turns a group into a draft entry whose citations the engine suggests. Example texts are
-residents' words: shown to admins only."""
+Messages taken for chit-chat (tier CHAT_TIER: weather, crops) are grouped apart, folded, so that a
+legal question worded without any legal word is not lost. One click turns a group into a draft entry
+whose citations the engine suggests. Example texts are residents' words: shown to admins only."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from admin.web import HOLDER, SESSIONS, render, staff_of
 from bot.db.base import utcnow
 from bot.db.models import InboundMessage, KbEntry
 from knowledge.laws import cite_fields
-from reports.figures import CHAT_TIER, NO_KEYWORDS, keyword_group
+from knowledge.match import CHAT_TIER
+from reports.figures import NO_KEYWORDS, keyword_group, not_chat
 
 routes = web.RouteTableDef()
 DAYS = 90
@@ -30,17 +32,19 @@ EXAMPLES = 3
 LABEL_WORDS = 4
 
 
-async def groups(request: web.Request) -> list[dict[str, Any]]:
-    return await unanswered_groups(request.config_dict[SESSIONS])
+async def groups(request: web.Request, *, chat: bool = False) -> list[dict[str, Any]]:
+    return await unanswered_groups(request.config_dict[SESSIONS], chat=chat)
 
 
-async def unanswered_groups(sessions: async_sessionmaker[AsyncSession]) -> list[dict[str, Any]]:
+async def unanswered_groups(sessions: async_sessionmaker[AsyncSession], *,
+                            chat: bool = False) -> list[dict[str, Any]]:
+    """The groups of questions without a written answer; ``chat``: those of the chit-chat instead."""
     since = utcnow() - timedelta(days=DAYS)
     m = InboundMessage
+    which = m.tier == CHAT_TIER if chat else not_chat()
     async with sessions() as s:
         rows = (await s.execute(select(m.keywords, m.text, m.received_at)
-                                .where(or_(m.outcome == "no_match", m.tier == "law"), m.received_at >= since,
-                                       m.tier.is_distinct_from(CHAT_TIER))
+                                .where(or_(m.outcome == "no_match", m.tier == "law"), m.received_at >= since, which)
                                 .order_by(m.received_at.desc()))).all()
     exact: dict[str, dict[str, Any]] = defaultdict(lambda: {"count": 0, "examples": [], "last": None})
     for keywords, text, at in rows:
@@ -83,15 +87,15 @@ def group_key(group: str) -> str:
 
 @routes.get("/unanswered")
 async def unanswered(request: web.Request) -> web.StreamResponse:
-    return render(request, "unanswered.html", active="unanswered", groups=await groups(request), days=DAYS,
-                  no_keywords=NO_KEYWORDS)
+    return render(request, "unanswered.html", active="unanswered", groups=await groups(request),
+                  chat_groups=await groups(request, chat=True), days=DAYS, no_keywords=NO_KEYWORDS)
 
 
 @routes.post("/unanswered/draft")
 async def to_draft(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     key = str(form.get("key", ""))
-    found = next((g for g in await groups(request) if g["key"] == key), None)
+    found = next((g for g in [*await groups(request), *await groups(request, chat=True)] if g["key"] == key), None)
     if found is None:
         raise web.HTTPNotFound(text="这组问题已经没有了，请刷新页面")
     await ensure_imported(request)

@@ -10,6 +10,7 @@ from bot.dispatch import CandidateOut, CitationOut, Context, Outcome
 from bot.wechat.replies import TextReply
 from handlers import texts
 from handlers.format import citation_text, citations_line, contacts_lines, split_pages
+from knowledge.match import CHAT_TIER
 
 DEFAULT_CONTACTS = ("hotline", "sifasuo")
 # Where someone in danger turns once safe, before the defaults (keys of [[contacts]]).
@@ -105,21 +106,20 @@ def topic_menu(ctx: Context) -> str:
 
 
 def no_match_outcome(ctx: Context, match: Any) -> Outcome:
-    settings = ctx.services.settings
+    office = ctx.services.settings.town.office
     if match.urgent in texts.URGENT:
         body = texts.URGENT_NO_MATCH + "\n" + contacts_lines(contacts_for(ctx, URGENT_CONTACTS.get(match.urgent, ())))
         return Outcome(reply=TextReply(with_urgent(match.urgent, body)), kind="no_match", tier="none",
                        score=match.score, keywords=tuple(match.keywords))
-    if match.tier == "chat":
-        body = texts.CHAT.format(office=settings.town.office) + "\n\n" + texts.NO_MATCH_TOPICS + "\n" + topic_menu(ctx)
-        return Outcome(reply=TextReply(body), kind="no_match", tier="chat", score=match.score,
-                       keywords=tuple(match.keywords))
-    parts = [
-        texts.NO_MATCH.format(office=settings.town.office) + "\n" + contacts_lines(contacts_for(ctx, ())),
-        texts.NO_MATCH_TOPICS + "\n" + topic_menu(ctx),
-    ]
-    return Outcome(reply=TextReply(with_urgent(match.urgent, "\n\n".join(parts))), kind="no_match",
-                   tier="none", score=match.score, keywords=tuple(match.keywords))
+    tier: str = match.tier
+    if tier == CHAT_TIER:
+        # Not about law by its words: what pufa is for, without the promise that staff will answer.
+        first = texts.CHAT.format(office=office)
+    else:
+        first = texts.NO_MATCH.format(office=office) + "\n" + contacts_lines(contacts_for(ctx, ()))
+    body = first + "\n\n" + texts.NO_MATCH_TOPICS + "\n" + topic_menu(ctx)
+    return Outcome(reply=TextReply(body), kind="no_match", tier=tier, score=match.score,
+                   keywords=tuple(match.keywords))
 
 
 def match_outcome(ctx: Context, match: Any) -> Outcome:

@@ -32,9 +32,11 @@ NO_MATCH = (
     "您也可以："
 )
 NO_MATCH_TOPICS = "或者看看这些常见问题分类："
-# A message with nothing about law in it (weather, farming, phones, chat): no apology, no promise that
-# staff will look at it, only what pufa is for.
-CHAT = "这个我帮不上忙。我是{office}的普法小助手，专门回答法律上的问题，比如工钱要不到、离婚、承包地、遇到诈骗。有这方面的事，直接打字或者发语音问我就行。"
+# A message with nothing about law in its words (weather, farming, phones, chat): no promise that staff
+# will answer, only what pufa is for — and, in case it was a legal question after all, how to ask again
+# or reach staff.
+CHAT = ("我是{office}的普法小助手，只会回答法律上的问题，比如工钱要不到、离婚、承包地、遇到诈骗。"
+        "您问的如果是法律上的事，可以换个说法再问我，或者回复“留言+您的问题”请工作人员帮忙。")
 ABOUT_BOT = "我是{office}的普法小助手，是自动回复的程序，不是真人。有法律上的问题直接问我；要找工作人员，请回复“留言+您的问题”。"
 EMPTY_TEXT = "您好像没有说话。请直接打字把问题告诉我，比如“老板欠工钱不给咋办”。"
 VOICE_UNRECOGNISED = "不好意思，这条语音我没听清楚，请发文字给我，或者再说一遍。"

@@ -20,7 +20,7 @@ from knowledge.courtesy import strip_courtesy
 from knowledge.entries import Entry, Topics, answerable, answering_entries, topics_of
 from knowledge.index import DENSE_SCAN_MAX, Bm25Builder, Bm25Index, top_k_vector
 from knowledge.laws import Article, Cite, LawCorpus
-from knowledge.match import Candidate, Citation, Match
+from knowledge.match import CHAT_TIER, Candidate, Citation, Match
 from knowledge.memory import release_free_memory
 from knowledge.safety import detect_urgent
 from knowledge.termcache import AnalysisCache
@@ -60,9 +60,9 @@ ENTRY_ARTICLE_WEIGHT = 0.25
 # (``legal_signal``) count this much (measured in docs/evaluation.md).
 EVERYDAY_TERM_WEIGHT = 0.6
 LAW_TIER_RELATIVE = 0.7  # further articles only when close to the best one
-# Below this chance of being a legal question at all (``legal_confidence``), a message that gets no
-# match is chit-chat (tier "chat": weather, crops, phones), not a question to list for staff. Set far
-# below what any legal question in the dev set scored (the lowest no_match among them: 0.027,
+# Below this chance of being a legal question at all (``legal_confidence``, as the model scored it), a
+# message that gets no match is chit-chat (CHAT_TIER: weather, crops, phones), listed apart for staff.
+# Set far below what any legal question in the dev set scored (the lowest no_match among them: 0.027,
 # "擦了下车能私了不"); half the everyday messages that share a word with an entry score under it.
 CHAT_LEGAL_CONFIDENCE = 0.01
 # Everyday messages (not about law), written for pufa: an index of them tells chit-chat that shares a
@@ -186,7 +186,7 @@ class KnowledgeBase:
 
     def analyze(self, text: str) -> Analysis:
         """A resident's message as matching sees it: courtesies around the question dropped."""
-        return self.tokenizer.analyze(strip_courtesy(text))
+        return self.tokenizer.analyze(strip_courtesy(text), fix_slips=True)
 
     def legal_signal(self, a: Analysis) -> bool:
         """Whether the message has at least one word of the legal vocabulary, of the synonym targets or
@@ -298,7 +298,7 @@ class KnowledgeBase:
         urgent = detect_urgent(text)
         a = self.analyze(text)
         if not a.words or not self.legal_signal(a):
-            return Match("no_match", "chat" if urgent is None else "none", None, 0.0, (), (), (), a.keywords, urgent)
+            return self._no_match(a, urgent, 0.0, legal=0.0)  # not one word of the legal vocabulary
         cal = self.calibration
         everyday = self.everyday_overlap(a)
         arts = self.article_scores(a)
@@ -311,12 +311,14 @@ class KnowledgeBase:
         # articles are the likelier answer (questions about matters no entry covers, which still share
         # words with some entry), the curated entries give way.
         route = cal.route(conf, law_conf, 0.0, ranked.features.tie)
-        legal = 1.0
+        legal: float | None = None  # not scored
         if route == "none":
             # The legal-question model only decides between the law tier and no match: computed only
             # for the messages that reach that choice, not on every match.
             legal = self.legal_confidence(a, laws)
             route = cal.route(conf, law_conf, legal, ranked.features.tie)
+            if laws is None or not laws.docs:
+                legal = None  # 0 by default, not by the model
         if route == "law" and self._agrees(ranked, laws) and conf >= cal.ambiguous_threshold and \
                 not ranked.features.tie:
             # The law tier would show an article the best entry cites: its written answer says it in
@@ -337,8 +339,14 @@ class KnowledgeBase:
             chosen = self.law_tier_articles(laws)
             cites = tuple(Citation(art.law, art.number, art.sub) for art in chosen)
             return Match("answered", "law", None, law_conf, cites, tuple(chosen), (), a.keywords, urgent)
-        chat = legal < CHAT_LEGAL_CONFIDENCE and urgent is None
-        return Match("no_match", "chat" if chat else "none", None, max(conf, law_conf), (), (), (), a.keywords, urgent)
+        return self._no_match(a, urgent, max(conf, law_conf), legal)
+
+    @staticmethod
+    def _no_match(a: Analysis, urgent: str | None, score: float, legal: float | None) -> Match:
+        """No match; chit-chat when the message's chance of being a legal question is known and tiny
+        (someone in danger never is)."""
+        chat = urgent is None and legal is not None and legal < CHAT_LEGAL_CONFIDENCE
+        return Match("no_match", CHAT_TIER if chat else "none", None, score, (), (), (), a.keywords, urgent)
 
     def _topic_first(self, ranked: Ranked, topic_key: str) -> Ranked:
         """The ranking with its best entry of ``topic_key`` moved to the front, if it scores near the best."""

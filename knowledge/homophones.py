@@ -14,10 +14,11 @@ differ (是事 is not 事实), and a run that could be two different words is le
 
 from __future__ import annotations
 
+import importlib.metadata
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["HomophoneFixer", "readings_table"]
+__all__ = ["HomophoneFixer", "readings_table", "readings_version", "word_readings"]
 
 MIN_LEN, MAX_LEN = 2, 4
 _AMBIGUOUS = ""  # a key that leads to more than one word
@@ -26,6 +27,17 @@ _AMBIGUOUS = ""  # a key that leads to more than one word
 def _toneless(syllable: str) -> str:
     decomposed = unicodedata.normalize("NFD", syllable.strip()).replace("u\u0308", "v")
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def readings_version() -> str:
+    """pypinyin's version: its dictionary decides the readings, so cached analyses and pickled indexes
+    made with another one are not reused (knowledge/termcache.py, knowledge/snapshot.py)."""
+    try:
+        return importlib.metadata.version("pypinyin")
+    except importlib.metadata.PackageNotFoundError:  # vendored, not installed as a distribution
+        import pypinyin
+
+        return str(getattr(pypinyin, "__version__", "unknown"))
 
 
 def readings_table() -> dict[str, str]:
@@ -46,22 +58,31 @@ def word_readings(word: str) -> tuple[str, ...]:
 
 
 class HomophoneFixer:
-    """``fix(text)`` rewrites the slips in a normalised text; everything else is returned unchanged."""
+    """``fix(tokens, is_word)`` rewrites the slips in a segmented query; everything else is left."""
 
-    def __init__(self, vocabulary: Iterable[str], readings: Mapping[str, str]) -> None:
+    def __init__(self, vocabulary: Iterable[str], readings: Mapping[str, str],
+                 keep: Iterable[str] = ()) -> None:
         self._readings = dict(readings)
+        # Characters never taken for a slip: particles and pronouns (为成年人 is not 未成年人, 上家 not 商家).
+        self._keep = frozenset(keep)
         # (the word with one position masked, that position, the masked character's reading) → word
         index: dict[tuple[str, int, str], str] = {}
+        # (length, position, character) of the first two characters of every word: a run one
+        # character off a word has the word's character at position 0 or 1, so a run with neither
+        # is passed over before any string is built (most runs of a message).
+        heads: set[tuple[int, int, str]] = set()
         for word in dict.fromkeys(vocabulary):
             if not MIN_LEN <= len(word) <= MAX_LEN or any(ch not in self._readings for ch in word):
                 continue
             said = word_readings(word)
             if len(said) != len(word):
                 continue
+            heads.update(((len(word), 0, word[0]), (len(word), 1, word[1])))
             for pos, reading in enumerate(said):
                 key = (word[:pos] + "?" + word[pos + 1:], pos, reading)
                 index[key] = word if index.get(key, word) == word else _AMBIGUOUS
         self._index = index
+        self._heads = frozenset(heads)
 
     def __len__(self) -> int:
         return len(self._index)
@@ -70,8 +91,9 @@ class HomophoneFixer:
         """The one word ``span`` is a slip of, or None."""
         found: set[str] = set()
         for pos, ch in enumerate(span):
-            reading = self._readings.get(ch)
-            word = self._index.get((span[:pos] + "?" + span[pos + 1:], pos, reading or ""))
+            if ch in self._keep:
+                continue
+            word = self._index.get((span[:pos] + "?" + span[pos + 1:], pos, self._readings.get(ch, "")))
             if word is not None and word != span:
                 found.add(word)
         if len(found) != 1:
@@ -80,19 +102,36 @@ class HomophoneFixer:
 
     def fix(self, tokens: Sequence[str], is_word: Callable[[str], bool]) -> str | None:
         """The text of ``tokens`` (as the segmenter cut it) with each slip replaced by its word, or
-        None when there is none. A slip is cut into pieces (原/助), so a run is two or more whole
-        tokens; ``is_word``: whether a run is a word in its own right (then it is left alone)."""
+        None when there is none. A slip is cut into pieces (原/助), leaving a stray character the
+        segmenter could not attach, so a run is two or more whole tokens, one of them a single
+        character that may be a slip (not a particle); ``is_word``: whether a run is a word in its
+        own right (then it is left alone)."""
+        keep, readings = self._keep, self._readings
+        loose = [len(tok) == 1 and tok not in keep and tok in readings for tok in tokens]
+        if not any(loose):
+            return None
+        heads = self._heads
         out: list[str] = []
         changed = False
         t, n = 0, len(tokens)
         while t < n:
-            # Longest first: 摘基地 is 宅基地, not 摘 + 基地. A slip leaves a stray character the
-            # segmenter could not attach: runs of whole words only (工商/认定) are skipped at once.
-            for u in range(min(n, t + MAX_LEN), t + 1, -1):
-                if all(len(tok) > 1 for tok in tokens[t:u]):
+            # Runs starting at t, longest first: 摘基地 is 宅基地, not 摘 + 基地.
+            ends: list[tuple[int, int]] = []
+            size, stray = len(tokens[t]), loose[t]
+            for u in range(t + 1, min(n, t + MAX_LEN)):
+                size += len(tokens[u])
+                if size > MAX_LEN:
+                    break
+                stray = stray or loose[u]
+                if stray:
+                    ends.append((u + 1, size))
+            first = tokens[t]
+            second = first[1] if len(first) > 1 else (tokens[t + 1][0] if t + 1 < n else "")
+            for u, length in reversed(ends):
+                if (length, 0, first[0]) not in heads and (length, 1, second) not in heads:
                     continue
                 span = "".join(tokens[t:u])
-                if not MIN_LEN <= len(span) <= MAX_LEN or is_word(span):
+                if is_word(span):
                     continue
                 word = self.candidate(span)
                 if word is not None:

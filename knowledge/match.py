@@ -9,7 +9,11 @@ from typing import Literal
 from knowledge.entries import Entry
 from knowledge.laws import Article, Cite, cite_key
 
-__all__ = ["Candidate", "Citation", "Match"]
+__all__ = ["CHAT_TIER", "Candidate", "Citation", "Match"]
+
+# The tier of a no_match that is not about law at all: no word of the legal vocabulary, or one the
+# legal-question model scored as chit-chat (knowledge/engine.py, CHAT_LEGAL_CONFIDENCE).
+CHAT_TIER: Literal["chat"] = "chat"
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,7 @@ class Candidate:
 @dataclass(frozen=True)
 class Match:
     status: Literal["answered", "ambiguous", "no_match"]
-    # "chat": not about law at all (no word of the legal vocabulary): chit-chat, not a question for staff.
-    tier: Literal["entry", "law", "none", "chat"]
+    tier: Literal["entry", "law", "none", "chat"]  # "chat": CHAT_TIER
     entry: Entry | None
     score: float
     citations: tuple[Citation, ...]

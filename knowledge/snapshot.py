@@ -48,12 +48,15 @@ def _hash_tree(h: Any, root: Path) -> None:
 
 def fingerprint(content: Iterable[object], trees: Iterable[Path]) -> str:
     """Hash of the build's inputs: ``content`` by repr (entries are frozen dataclasses), ``trees``
-    by every file under them, plus the ``knowledge`` package and the interpreter and jieba versions."""
+    by every file under them, plus the ``knowledge`` package and the interpreter, jieba and pypinyin
+    versions."""
+    from knowledge.homophones import readings_version
     from knowledge.jieba_loader import jieba  # here: loading a snapshot (bot.matchworker.preload) needs no key
 
     h = hashlib.sha256(FORMAT)
     h.update(sys.version.encode())
     h.update(str(getattr(jieba, "__version__", "")).encode())
+    h.update(readings_version().encode())
     for item in content:
         h.update(repr(item).encode())
         h.update(b"\0")

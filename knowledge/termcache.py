@@ -10,7 +10,6 @@ starts a new file.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
 import os
 import pickle
 import tempfile
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import knowledge.homophones as homophones_module
 import knowledge.tokenizer as tokenizer_module
+from knowledge.homophones import readings_version
 from knowledge.tokenizer import Analysis, Tokenizer
 
 FORMAT = b"pufa-analyses-1"
@@ -30,8 +30,7 @@ def fingerprint(tokenizer: Tokenizer) -> str:
     # not reuse analyses made by the old code.
     for module in (tokenizer_module, homophones_module):
         h.update(Path(str(module.__file__)).read_bytes())
-    # Voice slips are read back by pinyin: another pypinyin may read a character otherwise.
-    h.update(importlib.metadata.version("pypinyin").encode())
+    h.update(readings_version().encode())
     for path in sorted(tokenizer.dict_dir.glob("*.txt")):
         h.update(path.name.encode())
         h.update(path.read_bytes())

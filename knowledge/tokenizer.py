@@ -205,7 +205,8 @@ class Tokenizer:
             if self._homophones is None:
                 # Lay terms that are themselves colloquial (老汉儿, 啥子) are not what a slip stands for.
                 lay = [w for w in read_lay_terms(self.dict_dir / "lay_terms.txt") if w not in self.synonyms]
-                self._homophones = HomophoneFixer([*lay, *SOUND_TARGETS], readings_table())
+                keep = [w for w in self.stopwords if len(w) == 1]
+                self._homophones = HomophoneFixer([*lay, *SOUND_TARGETS], readings_table(), keep)
             self._ready = True
 
     def normalize(self, text: str) -> str:
@@ -253,12 +254,14 @@ class Tokenizer:
     def _is_word(self, text: str) -> bool:
         return self._jieba.FREQ.get(text, 0) >= MIN_PART_FREQ or text in self.synonyms or text in self.legal_words
 
-    def analyze(self, text: str) -> Analysis:
+    def analyze(self, text: str, *, fix_slips: bool = False) -> Analysis:
+        """``fix_slips``: read voice slips back (原助 → 援助) — for a resident's message only, never
+        for the texts indexed (a law's 为成年人 is not 未成年人)."""
         self.warm_up()
         norm = self.normalize(text)
         tokens = self._jieba.lcut(norm, HMM=self.hmm)
-        fixed = self._homophones.fix(tokens, self._is_word) if self._homophones is not None else None
-        if fixed is not None:  # a voice slip read back (原助 → 援助): cut again
+        fixed = self._homophones.fix(tokens, self._is_word) if fix_slips and self._homophones else None
+        if fixed is not None:  # cut again as the word it was meant to be
             norm, tokens = fixed, self._jieba.lcut(fixed, HMM=self.hmm)
         words: list[str] = []
         keywords: dict[str, None] = {}

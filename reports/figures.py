@@ -30,6 +30,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bot.config import ReportsSettings
 from bot.db.models import InboundMessage, KbEntry, StaffMessage
+from knowledge.match import CHAT_TIER
 from reports import sources
 from reports.models import LedgerActivity
 from reports.period import SHANGHAI, UTC_OFFSET_HOURS, Period
@@ -37,8 +38,11 @@ from reports.period import SHANGHAI, UTC_OFFSET_HOURS, Period
 QUESTION_OUTCOMES = ("answered", "ambiguous", "no_match", "failed")
 SUBSCRIBE, UNSUBSCRIBE = "SUBSCRIBE", "UNSUBSCRIBE"
 LAW_TOPIC = ("law", "法条直答")
-# The tier of a no_match that was not about law at all (knowledge.match.Match.tier).
-CHAT_TIER = "chat"
+
+
+def not_chat() -> ColumnElement[bool]:
+    """Messages other than chit-chat (tier CHAT_TIER); rows without a tier (events, old rows) count."""
+    return InboundMessage.tier.is_distinct_from(CHAT_TIER)
 NO_KEYWORDS = "（无关键词）"
 
 
@@ -292,8 +296,7 @@ async def _unanswered(s: AsyncSession, period: Period, dialect: str, by_key: dic
     words = cast(m.keywords, Text).label("words")
     rows = await s.execute(
         select(bucket, words, func.count())
-        .where(m.outcome == "no_match", m.tier.is_distinct_from(CHAT_TIER), m.received_at >= period.start,
-               m.received_at < period.end)
+        .where(m.outcome == "no_match", not_chat(), m.received_at >= period.start, m.received_at < period.end)
         .group_by(bucket, words)
     )
     for key, raw, n in rows:

@@ -15,9 +15,10 @@ from bot.db.models import InboundMessage
 _BigId = BigInteger().with_variant(Integer, "sqlite")
 _messages = InboundMessage.__table__.c
 
-# Covering index for the per-month counts (outcomes, events, topics): both SQLite and PostgreSQL
-# answer them from the index alone, without touching the wide message rows.
-Index("ix_messages_report", _messages.received_at, _messages.outcome, _messages.event, _messages.entry_id)
+# Covering index for the per-month counts (outcomes, events, topics, chit-chat): both SQLite and
+# PostgreSQL answer them from the index alone, without touching the wide message rows.
+Index("ix_messages_report", _messages.received_at, _messages.outcome, _messages.event, _messages.entry_id,
+      _messages.tier)
 # Followers at the start of a period: every subscribe/unsubscribe before it, a small slice of the log.
 Index("ix_messages_event_received_at", _messages.event, _messages.received_at)
 

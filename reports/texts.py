@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import InboundMessage
-from reports.figures import CHAT_TIER, QUESTION_OUTCOMES
+from reports.figures import QUESTION_OUTCOMES, not_chat
 from reports.period import SHANGHAI, Period
 
 DEFAULT_LIMIT = 1000
@@ -43,7 +43,7 @@ async def question_texts(s: AsyncSession, period: Period, limit: int = DEFAULT_L
     rows = await s.execute(
         select(m.received_at, m.outcome, m.openid_hash, m.text)
         .where(m.received_at >= period.start, m.received_at < period.end,
-               m.outcome.in_(QUESTION_OUTCOMES), m.tier.is_distinct_from(CHAT_TIER), m.text.is_not(None))
+               m.outcome.in_(QUESTION_OUTCOMES), not_chat(), m.text.is_not(None))
         .order_by(m.received_at.desc())
         .limit(limit)
     )

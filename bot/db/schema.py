@@ -12,7 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-SCHEMA_HEAD = "0006"
+SCHEMA_HEAD = "0007"
 
 
 async def schema_revision(engine: AsyncEngine) -> str | None:

@@ -24,3 +24,6 @@ async def test_law_tier_replies_are_listed_with_the_unmatched_ones_but_not_chit_
                                  received_at=utcnow(), state="done", outcome=outcome, tier=tier, keywords=keywords))
     listed = {example for g in await unanswered_groups(sessions) for example in g["examples"]}
     assert listed == {"开矿要办啥子证", "火星上的土豆怎么种"}
+    # Chit-chat is grouped apart (folded on the page): a legal question without a legal word is not lost.
+    chat = {example for g in await unanswered_groups(sessions, chat=True) for example in g["examples"]}
+    assert chat == {"今天天气咋样"}
