@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import unicodedata
+from array import array
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
 __all__ = ["HomophoneFixer", "readings_table", "readings_version", "word_readings"]
 
 MIN_LEN, MAX_LEN = 2, 4
+_FIRST, _LAST = 0x3400, 0x9FFF  # CJK Unified Ideographs and Extension A
 _AMBIGUOUS = ""  # a key that leads to more than one word
 
 
@@ -47,7 +49,7 @@ def readings_table() -> dict[str, str]:
     from pypinyin.pinyin_dict import pinyin_dict  # heavy: only when an index is built
 
     return {chr(code): _toneless(raw.split(",")[0]) for code, raw in pinyin_dict.items()
-            if 0x3400 <= code <= 0x9FFF and raw.strip()}
+            if _FIRST <= code <= _LAST and raw.strip()}
 
 
 def word_readings(word: str) -> tuple[str, ...]:
@@ -62,7 +64,6 @@ class HomophoneFixer:
 
     def __init__(self, vocabulary: Iterable[str], readings: Mapping[str, str],
                  keep: Iterable[str] = ()) -> None:
-        self._readings = dict(readings)
         # Characters never taken for a slip: particles and pronouns (为成年人 is not 未成年人, 上家 not 商家).
         self._keep = frozenset(keep)
         # (the word with one position masked, that position, the masked character's reading) → word
@@ -72,7 +73,7 @@ class HomophoneFixer:
         # is passed over before any string is built (most runs of a message).
         heads: set[tuple[int, int, str]] = set()
         for word in dict.fromkeys(vocabulary):
-            if not MIN_LEN <= len(word) <= MAX_LEN or any(ch not in self._readings for ch in word):
+            if not MIN_LEN <= len(word) <= MAX_LEN or any(ch not in readings for ch in word):
                 continue
             said = word_readings(word)
             if len(said) != len(word):
@@ -83,6 +84,21 @@ class HomophoneFixer:
                 index[key] = word if index.get(key, word) == word else _AMBIGUOUS
         self._index = index
         self._heads = frozenset(heads)
+        # The reading of every character that sounds like a character of a word (the others never
+        # match a key), as a syllable number + 1 per code point (0: none): a dict of ~15,000
+        # one-character strings took 4.6 MB in every serving process, this 54 KB.
+        used = {reading for _, _, reading in index}
+        self._syllables = ("", *sorted(used))
+        number = {s: n for n, s in enumerate(self._syllables)}
+        self._numbers = array("H", bytes(2 * (_LAST - _FIRST + 1)))
+        for ch, reading in readings.items():
+            if reading in used and _FIRST <= ord(ch) <= _LAST:
+                self._numbers[ord(ch) - _FIRST] = number[reading]
+
+    def reading(self, ch: str) -> str | None:
+        """The main reading of ``ch``, if it is one a word's character has."""
+        code = ord(ch) - _FIRST
+        return self._syllables[self._numbers[code]] or None if 0 <= code <= _LAST - _FIRST else None
 
     def __len__(self) -> int:
         return len(self._index)
@@ -93,7 +109,10 @@ class HomophoneFixer:
         for pos, ch in enumerate(span):
             if ch in self._keep:
                 continue
-            word = self._index.get((span[:pos] + "?" + span[pos + 1:], pos, self._readings.get(ch, "")))
+            reading = self.reading(ch)
+            if reading is None:
+                continue
+            word = self._index.get((span[:pos] + "?" + span[pos + 1:], pos, reading))
             if word is not None and word != span:
                 found.add(word)
         if len(found) != 1:
@@ -106,8 +125,9 @@ class HomophoneFixer:
         segmenter could not attach, so a run is two or more whole tokens, one of them a single
         character that may be a slip (not a particle); ``is_word``: whether a run is a word in its
         own right (then it is left alone)."""
-        keep, readings = self._keep, self._readings
-        loose = [len(tok) == 1 and tok not in keep and tok in readings for tok in tokens]
+        keep, numbers = self._keep, self._numbers
+        loose = [len(tok) == 1 and tok not in keep and _FIRST <= ord(tok) <= _LAST and numbers[ord(tok) - _FIRST] > 0
+                 for tok in tokens]
         if not any(loose):
             return None
         heads = self._heads
