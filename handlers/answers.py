@@ -46,7 +46,9 @@ def with_urgent(urgent: str | None, body: str) -> str:
 
 
 def entry_outcome(ctx: Context, entry: Any, score: float, *, urgent: str | None = None,
-                  keywords: tuple[str, ...] = (), kind: str = "answered") -> Outcome:
+                  keywords: tuple[str, ...] = (), kind: str = "answered",
+                  alternatives: Sequence[Any] = ()) -> Outcome:
+    """A written answer; ``alternatives`` (knowledge.match.Candidate) are offered below it by number."""
     cites = tuple(CitationOut(c.law, c.article, c.sub) for c in entry.citations)
     parts = [entry.answer.strip()]
     if cites:
@@ -55,6 +57,8 @@ def entry_outcome(ctx: Context, entry: Any, score: float, *, urgent: str | None 
     if cites:
         parts.append(texts.ORIGINAL_HINT)
         ctx.conversation.remember(citation=cites[0].ref)
+    if alternatives:
+        parts.append(choice_list(ctx, texts.ALTERNATIVES, [(c.entry_id, c.question) for c in alternatives]))
     reply = paged(ctx, with_urgent(urgent, "\n\n".join(parts)))
     return Outcome(reply=reply, kind=kind, tier="entry", entry_id=entry.id, score=score,
                    citations=cites, keywords=keywords)
@@ -128,7 +132,7 @@ def match_outcome(ctx: Context, match: Any) -> Outcome:
         ctx.conversation.remember(candidates=[])
     if match.status == "answered" and match.tier == "entry" and match.entry is not None:
         return entry_outcome(ctx, match.entry, match.score, urgent=match.urgent,
-                             keywords=tuple(match.keywords))
+                             keywords=tuple(match.keywords), alternatives=match.alternatives)
     if match.status == "answered" and match.tier == "law":
         return law_outcome(ctx, match)
     if match.status == "ambiguous" and match.candidates:

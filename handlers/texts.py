@@ -13,6 +13,8 @@ MENU_FOOTER = "也可以直接打字问我。想找工作人员，回复“留�
 TOPIC_LIST = "【{topic}】常见问题，回复数字查看："
 CHOOSE_HINT = "回复数字查看答案。"
 AMBIGUOUS = "您问的是不是下面这些？"
+# Below a written answer, when other answers came close: a long story is easily misread.
+ALTERNATIVES = "没说到您问的事？您问的也可能是："
 CITATION_PREFIX = "法律依据："
 CANDIDATE_LAWS = "相关法律："
 LAW_TIER_FURTHER = "另见："

@@ -60,6 +60,12 @@ ENTRY_ARTICLE_WEIGHT = 0.25
 # (``legal_signal``) count this much (measured in docs/evaluation.md).
 EVERYDAY_TERM_WEIGHT = 0.6
 LAW_TIER_RELATIVE = 0.7  # further articles only when close to the best one
+# A written answer offers up to MAX_ALTERNATIVES other entries scoring at least this share of it, each
+# resting on another article first. On the tune split, 0.8 lists them under 3 answers in 10 and 45 % of
+# the wrong answers list the right one (0.7: half the answers, 63 %); on questions written by people
+# who never saw the entries, 30 % (docs/evaluation.md, tenth session).
+ALTERNATIVE_RATIO = 0.8
+MAX_ALTERNATIVES = 2
 # Below this chance of being a legal question at all (``legal_confidence``, as the model scored it), a
 # message that gets no match is chit-chat (CHAT_TIER: weather, crops, phones), listed apart for staff.
 # Set far below what any legal question in the dev set scored (the lowest no_match among them: 0.027,
@@ -327,7 +333,8 @@ class KnowledgeBase:
         if route == "answer":
             e = self._entries[ranked.docs[0]]
             cites = tuple(Citation(c.law, c.article, c.sub) for c in e.citations)
-            return Match("answered", "entry", e, conf, cites, (), (), a.keywords, urgent)
+            return Match("answered", "entry", e, conf, cites, (), (), a.keywords, urgent,
+                         self._alternatives(ranked))
         if route == "choose" and ranked.docs:
             cands = tuple(Candidate(self._entries[d].id, self._entries[d].question, round(s, 3))
                           for d, s in zip(ranked.docs[:3], ranked.scores[:3], strict=True))
@@ -347,6 +354,19 @@ class KnowledgeBase:
         (someone in danger never is)."""
         chat = urgent is None and legal is not None and legal < CHAT_LEGAL_CONFIDENCE
         return Match("no_match", CHAT_TIER if chat else "none", None, score, (), (), (), a.keywords, urgent)
+
+    def _alternatives(self, ranked: Ranked) -> tuple[Candidate, ...]:
+        """The entries after the first that score near it and rest on other articles, one per article."""
+        seen = {self._first_cite[ranked.docs[0]]}
+        out: list[Candidate] = []
+        for d, s in zip(ranked.docs[1:], ranked.scores[1:], strict=True):
+            if len(out) == MAX_ALTERNATIVES:
+                break
+            # Not sorted after _topic_first moved an anti-fraud entry up: each is judged on its own.
+            if s >= ALTERNATIVE_RATIO * ranked.scores[0] and self._first_cite[d] not in seen:
+                seen.add(self._first_cite[d])
+                out.append(Candidate(self._entries[d].id, self._entries[d].question, round(s, 3)))
+        return tuple(out)
 
     def _topic_first(self, ranked: Ranked, topic_key: str) -> Ranked:
         """The ranking with its best entry of ``topic_key`` moved to the front, if it scores near the best."""

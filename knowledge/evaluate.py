@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from knowledge.baselines import BASELINES
-from knowledge.engine import KnowledgeBase, Match
+from knowledge.engine import Candidate, KnowledgeBase, Match
 from knowledge.entries import Entry
 from knowledge.lawnames import normalize_law_name
 from knowledge.laws import Cite
@@ -49,6 +49,9 @@ class SetScores:
     # Law-tier replies ("no written answer; these articles may be related") whose first article is
     # not gold: hedged, so counted apart from wrong written answers.
     law_wrong: float = 0.0
+    # Wrong written answers that offer, below them, an alternative whose first article is gold (one
+    # digit away for the resident; Match.alternatives).
+    wrong_offered: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -92,7 +95,7 @@ def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str],
     hedged = kb is not None
     inside = [i for i in items if i.in_scope]
     outside = [i for i in items if not i.in_scope]
-    top1 = choice = wrong = amb = law = law_wrong = rejected = anyc = cited = 0
+    top1 = choice = wrong = amb = law = law_wrong = rejected = anyc = cited = offered = 0
     for item in items:
         m = matcher(item.q)
         amb += m.status == "ambiguous"
@@ -108,16 +111,21 @@ def score_resident(name: str, items: Sequence[DevItem], matcher: Callable[[str],
             choice += ok
             law_reply = hedged and m.tier == "law"
             wrong += not ok and not law_reply
+            offered += not ok and not law_reply and kb is not None and _offers(kb, m.alternatives, item.cite)
             law += law_reply
             law_wrong += not ok and law_reply
         elif m.status == "ambiguous" and kb is not None:
-            firsts = [kb.entry(c.entry_id) for c in m.candidates]
-            choice += any(e is not None and e.citations[0].key in item.cite
-                          for e in firsts)
+            choice += _offers(kb, m.candidates, item.cite)
     n_in = max(1, len(inside))
     return SetScores(name, len(items), len(inside), top1 / n_in, choice / n_in, anyc / n_in, wrong / n_in,
                      amb / max(1, len(items)), law / n_in, rejected / max(1, len(outside)), cited / n_in,
-                     law_wrong / n_in)
+                     law_wrong / n_in, offered / n_in)
+
+
+def _offers(kb: KnowledgeBase, candidates: Sequence[Candidate], gold: Sequence[Cite]) -> bool:
+    """Whether one of the numbered entries rests on a gold article (its first citation)."""
+    entries = [kb.entry(c.entry_id) for c in candidates]
+    return any(e is not None and e.citations[0].key in gold for e in entries)
 
 
 def reply_citations(kb: KnowledgeBase) -> Callable[[str], list[Cite]]:
@@ -168,12 +176,12 @@ def render_markdown(report: EvalReport) -> str:
     lines = [
         "| system · split | questions (in scope) | top-1 | top-1 incl. choice | any citation | wrong answer"
         " | ambiguous | law tier | law tier, first article not gold | OOS rejected"
-        " | first citation gold (any reply) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        " | first citation gold (any reply) | wrong answer, right one offered below |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in report.resident:
         cells = [s.top1, s.top1_with_choice, s.any_cite, s.wrong, s.ambiguous, s.law_tier, s.law_wrong,
-                 s.oos_rejection, s.cited_first]
+                 s.oos_rejection, s.cited_first, s.wrong_offered]
         lines.append(f"| {s.name} | {s.n} ({s.n_in_scope}) | " + " | ".join(map(_pct, cells)) + " |")
     if report.stard:
         lines += ["", "| system (STARD dev) | questions | hit@1 | hit@3 |", "|---|---|---|---|"]

@@ -36,9 +36,10 @@ _HAN_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _WORDLIKE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|[a-z0-9]{2,}")
 _SPACES = re.compile(r"\s+")
 # 地 alone is a stopword (the adverbial particle of 慢慢地), but residents call their land 地: "我家的地",
-# "地被占了", "收我家的地", "俺家地被征了". After 的 or 家, at the end of a phrase or before a verb, and at
-# the start of a phrase before 被/给/让, it is land (的地方, 的地区, 的地位 … are left alone).
-_LAND = re.compile(r"(?<=[的家])地(?=$|[\s,，。？！、.?!；;：:被给让租占卖换分收荒种都也还没不要咋怎啥是])"
+# "地被占了", "收我家的地", "俺家地被征了", "要把地收回去", "三亩地". After 的, 家, 把 or a measure (块, 亩,
+# 片), at the end of a phrase or before a verb, and at the start of a phrase before 被/给/让, it is land
+# (的地方, 的地区, 的地位 … are left alone).
+_LAND = re.compile(r"(?<=[的家把块亩片])地(?=$|[\s,，。？！、.?!；;：:被给让租占卖换分收荒种都也还没不要咋怎啥是])"
                    r"|(?:^|(?<=[\s,，。？！、.?!]))地(?=[被给让])")
 # Ages, sums and dates ("七十多岁", "三千多块", "2023年") say little about the legal question, yet each is a
 # rare word and would outweigh everything else. Multiples (三倍, 十倍) are kept: they name remedies.

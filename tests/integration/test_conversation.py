@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.config import Settings
 from bot.db.models import InboundMessage, StaffMessage
+from handlers import texts
 from sandbox.api import SandboxPlatform
 from sandbox.inbound import FakeWeChat
 from tests.conftest import TEST_AES_KEY, TEST_APPID, TEST_TOKEN, Server, start_server
@@ -97,6 +99,24 @@ async def test_a_digit_refers_only_to_the_list_just_shown(wechat: FakeWeChat, en
     rows = await log_rows(engine)
     # A digit is a command, never a question recorded for staff as unanswered.
     assert [r["outcome"] for r in rows if r["text"] in {"3", "2"}] == ["command", "command"]
+
+
+async def test_an_answer_offers_close_alternatives_a_digit_picks(wechat: FakeWeChat, knowledge_view: Any) -> None:
+    # A long story whose best entry (threats and harassment) has a close runner-up under another law.
+    story = ("离婚官司还没判下来 他天天跑到我娘家来闹 在门口骂 还拿刀比划说要杀我全家 我爸妈都七十多了"
+             "吓得不得了 派出所来过两次他走了又来 有没有啥子办法让他不准靠近我们")
+    answered = await wechat.say(RESIDENT, story)
+    assert "法律依据" in answered.text and texts.ALTERNATIVES in answered.text
+    offered = answered.text.split(texts.ALTERNATIVES, 1)[1].split("1. ", 1)[1].split("\n", 1)[0]
+    match = knowledge_view.match(story)
+    assert offered == match.alternatives[0].question and offered != match.entry.question
+    picked = await wechat.say(RESIDENT, "1")
+    chosen = knowledge_view.entry(match.alternatives[0].entry_id)
+    assert picked.text.startswith(chosen.answer.strip()[:20]) and "法律依据" in picked.text
+    plain = await wechat.say(RESIDENT, "网上买的东西不想要了能退吗")
+    assert texts.ALTERNATIVES not in plain.text  # a clear question: nothing else comes close
+    stale = await wechat.say(RESIDENT, "1")
+    assert stale.text.startswith("现在没有可以选的问题")
 
 
 @pytest.mark.parametrize("message", ["人工", "我要找人工", "人工客服", "找工作人员", "转人工客服"])

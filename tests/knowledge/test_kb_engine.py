@@ -241,3 +241,25 @@ def test_the_written_answer_wins_when_the_law_tier_shows_its_own_article(kb: Kno
     assert [c.key for c in kb.match("想离婚 对方不同意 感情确已破裂").citations][:1] == [("民法典", 1079)]
     assert (same.status, same.tier) == ("answered", "entry") and same.entry is not None
     assert same.entry.citations[0].key == ("民法典", 1079)
+
+
+def test_a_written_answer_offers_close_entries_resting_on_other_articles(
+        monkeypatch: pytest.MonkeyPatch, fixture_entries: list[Entry], small_corpus: LawCorpus,
+        tokenizer: Tokenizer) -> None:
+    fake = next(e for e in fixture_entries if e.id == "fixture-fake-goods")
+    refund = replace(fake, id="fixture-refund", question="假货退款要多久到账", similar=("退款一直不到账",),
+                     keywords=("退款",), citations=(CitationRef("消费者权益保护法", 24, ""),))
+    same = replace(fake, id="fixture-fake-goods-shop", question="假货是镇上小卖部卖的找谁", similar=(),
+                   keywords=("小卖部",))  # rests on the answer's own article
+    kb = KnowledgeBase.build([*fixture_entries, refund, same], small_corpus, tokenizer=tokenizer)
+    eager = kb.with_calibration(replace(kb.calibration, answer_threshold=0.05, ambiguous_threshold=0.01,
+                                        law_first_threshold=1.01))
+    monkeypatch.setattr("knowledge.engine.ALTERNATIVE_RATIO", 0.0)  # any entry that scores is close
+    m = eager.match("买到假货怎么办")
+    assert (m.status, m.tier) == ("answered", "entry") and m.entry is not None
+    offered = [eager.entry(c.entry_id) for c in m.alternatives]
+    firsts = [e.citations[0].key for e in offered if e is not None]
+    assert "fixture-refund" in {c.entry_id for c in m.alternatives}
+    assert m.entry.citations[0].key not in firsts and len(set(firsts)) == len(firsts) <= 2
+    monkeypatch.setattr("knowledge.engine.ALTERNATIVE_RATIO", 1.01)  # nothing comes close to the answer
+    assert eager.match("买到假货怎么办").alternatives == ()

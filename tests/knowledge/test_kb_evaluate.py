@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 from knowledge.baselines import KeywordRules
 from knowledge.engine import Citation, KnowledgeBase, Match
 from knowledge.entries import Entry
@@ -62,3 +64,15 @@ def test_pufas_law_tier_replies_are_counted_apart_but_a_baselines_article_answer
     baseline = score_resident("bm25", items, replies.__getitem__)
     assert (ours.wrong, ours.law_wrong, ours.law_tier) == (0.0, 0.5, 0.5)  # hedged: "may be related"
     assert (baseline.wrong, baseline.law_wrong, baseline.law_tier) == (0.5, 0.0, 0.0)  # a plain answer
+
+
+def test_a_wrong_answer_offering_the_right_one_below_is_counted_apart(kb: KnowledgeBase) -> None:
+    from knowledge.engine import Candidate
+
+    items = [DevItem("甲", (("民法典", 1067),)), DevItem("乙", (("民法典", 1067),))]
+    elder = Candidate("fixture-elder-support", "子女不赡养老人怎么办？", 1.0)  # rests on 民法典 1067
+    divorce = Candidate("fixture-divorce", "想离婚，对方不同意怎么办？", 1.0)
+    replies = {"甲": replace(_answer("民法典", 1079), alternatives=(divorce, elder)),
+               "乙": replace(_answer("民法典", 1079), alternatives=(divorce,))}
+    s = score_resident("pufa", items, replies.__getitem__, kb)
+    assert (s.top1, s.wrong, s.wrong_offered) == (0.0, 1.0, 0.5)
