@@ -7,8 +7,10 @@ swapped in while the old one keeps answering.
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -75,6 +77,7 @@ CHAT_LEGAL_CONFIDENCE = 0.01
 # word with some entry from a legal question (a confidence feature), and they are the out-of-scope
 # negatives the confidence model is fitted with (knowledge/fit.py).
 EVERYDAY_FILE = Path(__file__).resolve().parent / "dict" / "oos_examples.txt"
+EVERYDAY_CLOSEST = 3  # everyday messages whose overlap is measured (everyday_overlap)
 _UNSET: Any = object()  # "compute the article scores here" (None means: no article scores)
 
 
@@ -85,6 +88,10 @@ class Ranked:
     docs: tuple[int, ...]
     scores: tuple[float, ...]
     features: Features
+
+
+def _contains(index: Bm25Index, doc: int, term: str) -> bool:
+    return index.contains(term, doc)
 
 
 def read_everyday(path: Path = EVERYDAY_FILE) -> list[str]:
@@ -218,8 +225,11 @@ class KnowledgeBase:
                 scores.pop(doc, None)
         if not scores:
             return 0.0
-        doc = max(scores, key=scores.__getitem__)
-        return self._entry_words.idf_share(a.words, lambda t: daily.contains(t, doc))
+        # The best of the closest few, not of the closest one alone: an everyday message sharing one rare
+        # word ("法院那条街堵车不") outscored one sharing all the rest ("几点上班") and so made
+        # "法院上班几点下班" look less everyday the more everyday messages were added.
+        closest = heapq.nlargest(EVERYDAY_CLOSEST, scores, key=scores.__getitem__)
+        return max(self._entry_words.idf_share(a.words, partial(_contains, daily, doc)) for doc in closest)
 
     def law_tier_confidence(self, a: Analysis, everyday: float | None = None,
                             article_scores: Any = _UNSET) -> tuple[Ranked | None, float]:

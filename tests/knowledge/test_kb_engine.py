@@ -169,6 +169,18 @@ def test_everyday_messages_count_against_an_answer(fixture_entries: list[Entry],
     assert sure.match("手机没得声音了 工资").status == "no_match"
 
 
+def test_an_everyday_message_sharing_one_rare_word_does_not_make_chit_chat_look_less_everyday(
+        fixture_entries: list[Entry], small_corpus: LawCorpus, tokenizer: Tokenizer) -> None:
+    asked = tokenizer.analyze("法院上班几点下班")
+    # Opening hours are everyday talk: 上班, 下班 and 几点 are common words among everyday messages.
+    hours = ["镇上超市几点上班几点下班", "银行几点上班", "邮局几点下班", "卫生院几点上班", "车站几点下班"]
+    # Shares only a word rare among everyday messages, so it is the closest one by BM25, and covers less.
+    street = ["法院那条街今天堵车不"]
+    before = KnowledgeBase.build(fixture_entries, small_corpus, tokenizer=tokenizer, everyday=hours)
+    after = KnowledgeBase.build(fixture_entries, small_corpus, tokenizer=tokenizer, everyday=hours + street)
+    assert 0 < before.everyday_overlap(asked) <= after.everyday_overlap(asked)
+
+
 def test_law_articles_answer_first_when_likelier_right(kb: KnowledgeBase) -> None:
     zero = (0.0,) * 6
     law_likelier = Calibration(entry_weights=zero, entry_bias=-1.0, law_weights=zero, law_bias=1.0,
