@@ -48,7 +48,8 @@ def with_urgent(urgent: str | None, body: str) -> str:
 def entry_outcome(ctx: Context, entry: Any, score: float, *, urgent: str | None = None,
                   keywords: tuple[str, ...] = (), kind: str = "answered",
                   alternatives: Sequence[Any] = ()) -> Outcome:
-    """A written answer; ``alternatives`` (knowledge.match.Candidate) are offered below it by number."""
+    """A written answer; ``alternatives`` (knowledge.match.Candidate) are offered below it by number when
+    the whole reply fits on one page (a list on a later page would be picked by a digit unseen)."""
     cites = tuple(CitationOut(c.law, c.article, c.sub) for c in entry.citations)
     parts = [entry.answer.strip()]
     if cites:
@@ -57,9 +58,14 @@ def entry_outcome(ctx: Context, entry: Any, score: float, *, urgent: str | None 
     if cites:
         parts.append(texts.ORIGINAL_HINT)
         ctx.conversation.remember(citation=cites[0].ref)
+    full = with_urgent(urgent, "\n\n".join(parts))
     if alternatives:
-        parts.append(choice_list(ctx, texts.ALTERNATIVES, [(c.entry_id, c.question) for c in alternatives]))
-    reply = paged(ctx, with_urgent(urgent, "\n\n".join(parts)))
+        offered = [(c.entry_id, c.question) for c in alternatives]
+        listed = full + "\n\n" + choice_text(texts.ALTERNATIVES, offered)
+        if len(split_pages(listed, ctx.services.settings.conversation.page_chars)) == 1:
+            ctx.conversation.remember(candidates=[entry_id for entry_id, _ in offered])
+            full = listed
+    reply = paged(ctx, full)
     return Outcome(reply=reply, kind=kind, tier="entry", entry_id=entry.id, score=score,
                    citations=cites, keywords=keywords)
 
@@ -83,13 +89,17 @@ def law_outcome(ctx: Context, match: Any) -> Outcome:
                    keywords=tuple(match.keywords))
 
 
-def choice_list(ctx: Context, header: str, items: Sequence[tuple[str, str]]) -> str:
-    """Numbered questions; the ids are remembered so that a digit picks one."""
-    ctx.conversation.remember(candidates=[entry_id for entry_id, _ in items])
+def choice_text(header: str, items: Sequence[tuple[str, str]]) -> str:
     lines = [header]
     lines += [f"{i}. {question}" for i, (_, question) in enumerate(items, 1)]
     lines.append(texts.CHOOSE_HINT)
     return "\n".join(lines)
+
+
+def choice_list(ctx: Context, header: str, items: Sequence[tuple[str, str]]) -> str:
+    """Numbered questions; the ids are remembered so that a digit picks one."""
+    ctx.conversation.remember(candidates=[entry_id for entry_id, _ in items])
+    return choice_text(header, items)
 
 
 def ambiguous_outcome(ctx: Context, match: Any) -> Outcome:

@@ -127,11 +127,13 @@ async def choose(ctx: Context, number: int) -> Outcome:
     if not cands:
         return Outcome(TextReply(texts.NO_CANDIDATES), kind="command")
     if not 1 <= number <= len(cands):
-        return Outcome(TextReply(texts.BAD_CHOICE.format(n=number, max=len(cands))), kind="command")
+        wrong = texts.BAD_CHOICE_ONE if len(cands) == 1 else texts.BAD_CHOICE
+        return Outcome(TextReply(wrong.format(n=number, max=len(cands))), kind="command")
     entry = ctx.services.knowledge.entry(cands[number - 1])
     if entry is None:
         return Outcome(TextReply(texts.NO_CANDIDATES), kind="command")
-    return entry_outcome(ctx, entry, 1.0, kind="answered")
+    # A pick is a command, not a second question (docs/reports.md): the question was counted when asked.
+    return entry_outcome(ctx, entry, 1.0, kind="command")
 
 
 @router.on(is_original)

@@ -63,9 +63,9 @@ ENTRY_ARTICLE_WEIGHT = 0.25
 EVERYDAY_TERM_WEIGHT = 0.6
 LAW_TIER_RELATIVE = 0.7  # further articles only when close to the best one
 # A written answer offers up to MAX_ALTERNATIVES other entries scoring at least this share of it, each
-# resting on another article first. On the tune split, 0.8 lists them under 3 answers in 10 and 45 % of
-# the wrong answers list the right one (0.7: half the answers, 63 %); on questions written by people
-# who never saw the entries, 30 % (docs/evaluation.md, tenth session).
+# resting on another article first. Measured on the ninth session's tune split: 0.8 lists them under 3
+# answers in 10 and 45 % of the wrong answers list the right one (0.7: half the answers, 63 %); on
+# questions written by people who never saw the entries, 31–35 % (docs/evaluation.md, tenth session).
 ALTERNATIVE_RATIO = 0.8
 MAX_ALTERNATIVES = 2
 # Below this chance of being a legal question at all (``legal_confidence``, as the model scored it), a
@@ -212,10 +212,11 @@ class KnowledgeBase:
         return 1.0 if not self._signal or term in self._signal else EVERYDAY_TERM_WEIGHT
 
     def everyday_overlap(self, a: Analysis, leave_out: bool = False) -> float:
-        """Share of the message's weight (by the entries' idf) found in the closest everyday message
-        (weather, farming, phones, shopping, small talk): "手机内存满了咋个清理" shares 手机 with an
-        entry's keywords but all of itself with "手机没声音了". ``leave_out``: ignore everyday messages
-        with exactly the message's words (fitting on the examples themselves, knowledge/fit.py)."""
+        """Share of the message's weight (by the entries' idf) found in an everyday message (weather,
+        farming, phones, shopping, small talk), the most among the ``EVERYDAY_CLOSEST`` closest by BM25:
+        "手机内存满了咋个清理" shares 手机 with an entry's keywords but all of itself with "手机没声音了".
+        ``leave_out``: ignore everyday messages with exactly the message's words (fitting on the examples
+        themselves, knowledge/fit.py)."""
         daily = self._everyday
         if daily is None or not a.words:
             return 0.0

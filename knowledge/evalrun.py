@@ -102,8 +102,10 @@ Out-of-scope negatives for fitting: `knowledge/dict/oos_examples.txt` (none of t
   articles).
 - **wrong answer**: a written answer (an entry) whose first citation is not gold. *law tier, first
   article not gold*: a law-tier reply ("no answer is written for this; these articles may be related",
-  with the referral) whose first article is not gold — hedged, so counted apart. **OOS rejected**:
-  out-of-scope messages (cite = []) that got no_match.
+  with the referral) whose first article is not gold — hedged, so counted apart. *wrong answer, right
+  one offered below*: a wrong written answer that lists, under "上面没说到您的事？", an entry whose first
+  article is gold (one digit away; pufa only). **OOS rejected**: out-of-scope messages (cite = []) that
+  got no_match.
 - STARD hit@k: *article ranking* is a gold article among the first k of the article ranking (a
   confident entry's first citation, then the law-article index); *replies* is a gold article among the
   first k citations of the reply a resident gets (`pufa ask`), none for no_match.

@@ -46,6 +46,6 @@ class Match:
     keywords: tuple[str, ...]
     urgent: str | None
     # With a written answer: the next-best entries resting on another article, offered below the
-    # answer ("没说到您的事？"), so that a resident whose story the ranking misread reaches the right
+    # answer ("上面没说到您的事？"), so that a resident whose story the ranking misread reaches the right
     # answer with one digit (knowledge/engine.py, ALTERNATIVE_RATIO).
     alternatives: tuple[Candidate, ...] = ()

@@ -101,18 +101,29 @@ async def test_a_digit_refers_only_to_the_list_just_shown(wechat: FakeWeChat, en
     assert [r["outcome"] for r in rows if r["text"] in {"3", "2"}] == ["command", "command"]
 
 
-async def test_an_answer_offers_close_alternatives_a_digit_picks(wechat: FakeWeChat, knowledge_view: Any) -> None:
-    # A long story whose best entry (threats and harassment) has a close runner-up under another law.
-    story = ("离婚官司还没判下来 他天天跑到我娘家来闹 在门口骂 还拿刀比划说要杀我全家 我爸妈都七十多了"
-             "吓得不得了 派出所来过两次他走了又来 有没有啥子办法让他不准靠近我们")
+# A long story whose best entry (threats and harassment) has a close runner-up under another law.
+STORY = ("离婚官司还没判下来 他天天跑到我娘家来闹 在门口骂 还拿刀比划说要杀我全家 我爸妈都七十多了"
+         "吓得不得了 派出所来过两次他走了又来 有没有啥子办法让他不准靠近我们")
+
+
+async def test_an_answer_offers_close_alternatives_a_digit_picks(wechat: FakeWeChat, knowledge_view: Any,
+                                                                  engine: AsyncEngine) -> None:
+    story = STORY
     answered = await wechat.say(RESIDENT, story)
     assert "法律依据" in answered.text and texts.ALTERNATIVES in answered.text
     offered = answered.text.split(texts.ALTERNATIVES, 1)[1].split("1. ", 1)[1].split("\n", 1)[0]
     match = knowledge_view.match(story)
     assert offered == match.alternatives[0].question and offered != match.entry.question
+    beyond = len(match.alternatives) + 1
+    out_of_range = await wechat.say(RESIDENT, str(beyond))
+    assert out_of_range.text == (texts.BAD_CHOICE_ONE if beyond == 2 else texts.BAD_CHOICE).format(
+        n=beyond, max=beyond - 1)
     picked = await wechat.say(RESIDENT, "1")
     chosen = knowledge_view.entry(match.alternatives[0].entry_id)
     assert picked.text.startswith(chosen.answer.strip()[:20]) and "法律依据" in picked.text
+    # The pick is a command: the question was counted once, when it was asked.
+    rows = await log_rows(engine)
+    assert [(r["text"], r["outcome"], r["entry_id"]) for r in rows[-1:]] == [("1", "command", chosen.id)]
     plain = await wechat.say(RESIDENT, "网上买的东西不想要了能退吗")
     assert texts.ALTERNATIVES not in plain.text  # a clear question: nothing else comes close
     stale = await wechat.say(RESIDENT, "1")
@@ -167,6 +178,11 @@ async def test_long_answers_continue_page_by_page(
                 pages.append(nxt.text.replace("\n（内容较长，回复“继续”看下一段）", ""))
             else:
                 pytest.fail("paging never ended")
+        # A list of alternatives would land on a page the resident has not read: none is offered.
+        async with FakeWeChat(srv.webhook, token=TEST_TOKEN, appid=TEST_APPID) as fake:
+            story = await fake.say(RESIDENT, STORY)
+            assert "继续" in story.text and texts.ALTERNATIVES not in story.text
+            assert (await fake.say(RESIDENT, "1")).text.startswith("现在没有可以选的问题")
     finally:
         await srv.runner.cleanup()
     assert len(pages) >= 3

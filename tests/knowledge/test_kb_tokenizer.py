@@ -105,9 +105,10 @@ def test_a_residents_di_is_land_and_the_particle_is_not() -> None:
 
     t = Tokenizer()
     for text in ("我家的地被占了", "镇上要收我家的地", "地被征了", "承包的地租给别人", "俺家地被征了",
-                 "我家的地占了种", "公公把我家的地卖了", "家的地荒了"):
+                 "我家的地占了种", "公公把我家的地卖了", "家的地荒了", "村里要把地收回去", "三亩地租给别人",
+                 "那块地被占了"):
         assert "土地" in t.analyze(text).words, text
-    for text in ("他慢慢地走", "去他的地方", "高兴地说", "他家地方大"):
+    for text in ("他慢慢地走", "去他的地方", "高兴地说", "他家地方大", "把地扫干净", "这块地方不好", "一片地区"):
         assert "土地" not in t.analyze(text).words, text
 
 
