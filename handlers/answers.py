@@ -30,9 +30,11 @@ def contacts_for(ctx: Context, keys: Sequence[str]) -> list[Contact]:
     return chosen[:4]
 
 
-def paged(ctx: Context, full: str) -> TextReply:
-    """First page now; the rest is remembered for "继续"."""
-    pages = split_pages(full, ctx.services.settings.conversation.page_chars)
+def paged(ctx: Context, full: str, pages: list[str] | None = None) -> TextReply:
+    """First page now; the rest is remembered for "继续". ``pages``: the reply already split (then
+    ``full`` is not split again)."""
+    if pages is None:
+        pages = split_pages(full, ctx.services.settings.conversation.page_chars)
     ctx.conversation.remember(pages=pages[1:])
     if len(pages) > 1:
         return TextReply(pages[0] + "\n" + texts.MORE_HINT)
@@ -59,13 +61,15 @@ def entry_outcome(ctx: Context, entry: Any, score: float, *, urgent: str | None 
         parts.append(texts.ORIGINAL_HINT)
         ctx.conversation.remember(citation=cites[0].ref)
     full = with_urgent(urgent, "\n\n".join(parts))
+    pages = None
     if alternatives:
         offered = [(c.entry_id, c.question) for c in alternatives]
-        listed = full + "\n\n" + choice_text(texts.ALTERNATIVES, offered)
-        if len(split_pages(listed, ctx.services.settings.conversation.page_chars)) == 1:
+        listed = split_pages(full + "\n\n" + choice_text(texts.ALTERNATIVES, offered),
+                             ctx.services.settings.conversation.page_chars)
+        if len(listed) == 1:
             ctx.conversation.remember(candidates=[entry_id for entry_id, _ in offered])
-            full = listed
-    reply = paged(ctx, full)
+            pages = listed
+    reply = paged(ctx, full, pages)
     return Outcome(reply=reply, kind=kind, tier="entry", entry_id=entry.id, score=score,
                    citations=cites, keywords=keywords)
 
